@@ -1,0 +1,66 @@
+import { Inventory } from '../inventory/inventory.js';
+import type { HostOptions } from '../inventory/types.js';
+import { ShipshapeError } from '../errors.js';
+import { Target, type BuildProblem, type TargetOwner } from './target.js';
+
+/**
+ * Everything a deploy file declares: targets, their operations and handlers, and the
+ * inventory. `host()`, `group()` and `inventory` of the package act on a default project;
+ * tests make their own with `createProject()`.
+ */
+export class Project implements TargetOwner {
+  readonly inventory = new Inventory();
+  readonly hostTargets = new Map<string, { target: Target; options: HostOptions }>();
+  readonly groupTargets = new Map<string, { target: Target; members?: string[] }>();
+  readonly problems: BuildProblem[] = [];
+  private seq = 0;
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /**
+   * The target for one host; the same target every time for the same name.
+   * @example host('web-01', { address: '10.0.0.5', user: 'deploy' }).apt(['htop'])
+   */
+  host(name: string, options?: HostOptions): Target {
+    if (!name || typeof name !== 'string') throw new ShipshapeError(`host() needs a name, got ${JSON.stringify(name)}`);
+    const known = this.hostTargets.get(name);
+    if (known) {
+      if (options) Object.assign(known.options, options);
+      return known.target;
+    }
+    const target = new Target(this, 'host', name);
+    this.hostTargets.set(name, { target, options: { ...options } });
+    return target;
+  }
+
+  /**
+   * The target for a group: its members are given here, or come from the inventory.
+   * @example group('webservers', ['web-01', 'web-02']).apt(['nginx'])
+   */
+  group(name: string, members?: string[]): Target {
+    if (!name || typeof name !== 'string') throw new ShipshapeError(`group() needs a name, got ${JSON.stringify(name)}`);
+    const known = this.groupTargets.get(name);
+    if (known) {
+      if (members) known.members = [...new Set([...(known.members ?? []), ...members])];
+      return known.target;
+    }
+    const target = new Target(this, 'group', name);
+    this.groupTargets.set(name, { target, members: members ? [...members] : undefined });
+    return target;
+  }
+
+  /** Forgets every target and the inventory. */
+  reset(): void {
+    this.hostTargets.clear();
+    this.groupTargets.clear();
+    this.problems.length = 0;
+    this.inventory.clear();
+    this.seq = 0;
+  }
+}
+
+export function createProject(): Project {
+  return new Project();
+}

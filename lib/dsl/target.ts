@@ -1,0 +1,234 @@
+import { captureCallSite } from './call-site.js';
+import { ShipshapeError, type CallSite } from '../errors.js';
+import type { Become } from '../transport/types.js';
+import type { CommonOptions, TaskSpec } from '../ops/types.js';
+import type { AptArgs } from '../ops/apt.js';
+import type { FileArgs } from '../ops/file.js';
+import type { CopyArgs } from '../ops/copy.js';
+import type { TemplateArgs } from '../ops/template.js';
+import type { ShellArgs } from '../ops/shell.js';
+import type { CommandArgs } from '../ops/command.js';
+import type { ServiceArgs } from '../ops/service.js';
+import type { UserArgs } from '../ops/user.js';
+import type { GroupArgs } from '../ops/group.js';
+import type { VenvArgs } from '../ops/venv.js';
+import type { PipArgs } from '../ops/pip.js';
+import type { LineArgs } from '../ops/line.js';
+import type { Recipe } from './recipe.js';
+
+/** An operation as a target records it: its place in deploy.ts order and its task. */
+export interface OpEntry {
+  seq: number;
+  task: TaskSpec;
+  target: Target;
+}
+
+export interface HandlerDecl {
+  seq: number;
+  name: string;
+  ops: OpEntry[];
+  callSite?: CallSite;
+  target: Target;
+}
+
+/** Problems found while building (a recipe that threw): reported by deploy() with the rest. */
+export interface BuildProblem {
+  message: string;
+  callSite?: CallSite;
+  target: string;
+}
+
+/** What a Target needs from the project that owns it. */
+export interface TargetOwner {
+  nextSeq(): number;
+  problems: BuildProblem[];
+}
+
+type Opts<A, K extends keyof A = never> = Omit<A, K> & CommonOptions;
+
+/**
+ * A builder for one host, one group, or one handler: each method appends an operation and
+ * returns the target, so calls chain. Operations run in the order they were written.
+ *
+ * @example
+ * host('web-01').apt(['nginx']).service('nginx', { state: 'started', enabled: true })
+ */
+export class Target {
+  /** @internal */ readonly ops: OpEntry[] = [];
+  /** @internal */ readonly handlers: HandlerDecl[] = [];
+  /** @internal */ readonly afters: { target: Target; callSite?: CallSite }[] = [];
+  /** @internal */ defaultBecome?: Become;
+
+  constructor(
+    /** @internal */ readonly owner: TargetOwner,
+    readonly kind: 'host' | 'group' | 'handler',
+    readonly name: string,
+  ) {}
+
+  /** @internal */
+  add(kind: string, args: object, options: CommonOptions): this {
+    const callSite = captureCallSite();
+    const { notify, when, become, name, ...rest } = options as CommonOptions & Record<string, unknown>;
+    this.ops.push({
+      seq: this.owner.nextSeq(),
+      task: { kind, args: { ...(args as object), ...rest }, options: { notify, when, become, name }, callSite },
+      target: this,
+    });
+    return this;
+  }
+
+  /**
+   * Packages installed, removed or upgraded with apt-get.
+   * @example host('web-01').apt(['nginx', 'supervisor'], { updateCache: true, cacheValidTime: 3600 })
+   */
+  apt(packages: string | string[], opts: Opts<AptArgs, 'packages'> = {}): this {
+    return this.add('apt', { packages: typeof packages === 'string' ? [packages] : packages }, opts);
+  }
+
+  /**
+   * A path's state: file content, directory, symlink or absence, with owner, group and mode.
+   * @example host('web-01').file('/etc/motd', { content: 'managed by shipshape\n', mode: 0o644 })
+   */
+  file(path: string, opts: Opts<FileArgs, 'path'> = {}): this {
+    return this.add('file', { path }, opts);
+  }
+
+  /**
+   * A local file or directory copied to the host; files are compared by sha256.
+   * @example host('web-01').copy('code/app.py', '/opt/webapp/app.py', { owner: 'vagrant', mode: 0o644 })
+   */
+  copy(src: string, dest: string, opts: Opts<CopyArgs, 'src' | 'dest'> = {}): this {
+    return this.add('copy', { src, dest }, opts);
+  }
+
+  /**
+   * A mustache template rendered (no HTML escaping) and written to the host. A variable the
+   * template uses and `vars` does not give is a plan error.
+   * @example host('web-01').template('files/app.conf.mustache', '/etc/app.conf', { vars: { port: 5000 } })
+   */
+  template(src: string | { inline: string }, dest: string, opts: Opts<TemplateArgs, 'src' | 'dest'> = {}): this {
+    return this.add('template', { src, dest }, opts);
+  }
+
+  /**
+   * A shell command. Without `creates`, `removes` or `unless` it runs every time.
+   * @example host('web-01').shell('python3 -m venv /opt/x/venv', { creates: '/opt/x/venv/bin/activate' })
+   */
+  shell(command: string, opts: Opts<ShellArgs, 'command'> = {}): this {
+    return this.add('shell', { command }, opts);
+  }
+
+  /**
+   * A command given as an argv array, each word quoted.
+   * @example host('web-01').command(['supervisorctl', 'restart', 'app'])
+   */
+  command(argv: string[], opts: Opts<CommandArgs, 'argv'> = {}): this {
+    return this.add('command', { argv }, opts);
+  }
+
+  /**
+   * A service's state (systemd or sysvinit, detected on the host).
+   * @example host('web-01').service('nginx', { state: 'started', enabled: true })
+   */
+  service(name: string, opts: Opts<ServiceArgs, 'name'> = {}): this {
+    return this.add('service', { name }, opts);
+  }
+
+  /**
+   * A Unix user account.
+   * @example host('web-01').user('www', { system: true, shell: '/usr/sbin/nologin' })
+   */
+  user(name: string, opts: Opts<UserArgs, 'name'> = {}): this {
+    return this.add('user', { name }, opts);
+  }
+
+  /**
+   * A Unix group.
+   * @example host('web-01').group('www', { system: true })
+   */
+  group(name: string, opts: Opts<GroupArgs, 'name'> = {}): this {
+    return this.add('group', { name }, opts);
+  }
+
+  /**
+   * A Python virtual environment, created only when missing.
+   * @example host('web-01').venv('/opt/webapp/venv', { owner: 'vagrant' })
+   */
+  venv(path: string, opts: Opts<VenvArgs, 'path'> = {}): this {
+    return this.add('venv', { path }, opts);
+  }
+
+  /**
+   * Python packages in a virtual environment, from a list or a requirements file.
+   * @example host('web-01').pip({ venv: '/opt/webapp/venv', requirements: '/opt/webapp/requirements.txt' })
+   */
+  pip(opts: Opts<PipArgs>): this {
+    return this.add('pip', {}, opts);
+  }
+
+  /**
+   * One line in a file: present (replacing lines that match `regexp`) or absent.
+   * @example host('web-01').line('/etc/hosts', { line: '10.0.0.5 db', regexp: '\\sdb$' })
+   */
+  line(path: string, opts: Opts<LineArgs, 'path'>): this {
+    return this.add('line', { path }, opts);
+  }
+
+  /**
+   * Runs every operation of this target with become (root by default), unless an operation
+   * says otherwise.
+   * @example group('webservers').become().apt(['nginx'])
+   */
+  become(b: Become = true): this {
+    this.defaultBecome = b;
+    return this;
+  }
+
+  /**
+   * Applies a recipe to this target.
+   * @example group('webservers').use(webapp, { appDir: '/opt/webapp' })
+   */
+  use<P>(recipe: Recipe<P>, params: P): this {
+    const before = this.ops.length;
+    try {
+      recipe.apply(this, params);
+    } catch (e) {
+      this.ops.length = before;
+      const callSite = captureCallSite();
+      const msg = e instanceof Error ? e.message : String(e);
+      const fix = e instanceof ShipshapeError && e.fix ? ` (${e.fix})` : '';
+      this.owner.problems.push({ message: `recipe ${recipe.name}: ${msg}${fix}`, callSite, target: this.name });
+    }
+    return this;
+  }
+
+  /**
+   * Makes this target's operations wait until `other`'s operations have finished on all of
+   * its hosts.
+   * @example group('webservers').after(group('databases'))
+   */
+  after(other: Target): this {
+    if (this.kind === 'handler') throw new ShipshapeError('a handler cannot use after()');
+    this.afters.push({ target: other, callSite: captureCallSite() });
+    return this;
+  }
+
+  /**
+   * Declares a handler: operations that run once, after the host's operations, when an
+   * operation with `notify: name` changed something.
+   * @example host('web-01').handler('reload nginx', (h) => h.service('nginx', { state: 'reloaded' }))
+   */
+  handler(name: string, build: (h: Target) => void): this {
+    if (this.kind === 'handler') throw new ShipshapeError('a handler cannot declare handlers');
+    const h = new Target(this.owner, 'handler', name);
+    h.defaultBecome = this.defaultBecome;
+    const callSite = captureCallSite();
+    try {
+      build(h);
+    } catch (e) {
+      this.owner.problems.push({ message: `handler ${JSON.stringify(name)}: ${e instanceof Error ? e.message : String(e)}`, callSite, target: this.name });
+    }
+    this.handlers.push({ seq: this.owner.nextSeq(), name, ops: h.ops, callSite, target: this });
+    return this;
+  }
+}

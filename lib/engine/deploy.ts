@@ -1,0 +1,97 @@
+import mri from 'mri';
+import type { Project } from '../dsl/project.js';
+import { ShipshapeError } from '../errors.js';
+import { buildPlan } from '../plan/build.js';
+import type { EngineEvent, Reporter, RunSummary } from '../report/events.js';
+import { jsonReporter } from '../report/json.js';
+import { plainReporter } from '../report/plain.js';
+import { connectHost } from '../transport/connect.js';
+import type { HostPlan } from '../plan/types.js';
+import type { Transport } from '../transport/types.js';
+import { runPlan } from './engine.js';
+
+export interface DeployOptions {
+  /** Command-line arguments; default `process.argv.slice(2)`. */
+  argv?: string[];
+  check?: boolean;
+  diff?: boolean;
+  limit?: string[];
+  forks?: number;
+  json?: string;
+  acceptNewHostKeys?: boolean;
+  /** Replaces the terminal reporter. */
+  reporter?: Reporter;
+  /** Extra reporters (events also go to the terminal reporter). */
+  listeners?: Reporter[];
+  /** For tests: how to reach a host. */
+  connect?: (host: HostPlan) => Promise<Transport>;
+  signal?: AbortSignal;
+  /** Leave process.exitCode alone. */
+  keepExitCode?: boolean;
+}
+
+export interface DeployResult extends RunSummary {
+  /** Problems that made the plan invalid (nothing was contacted). */
+  problems?: { message: string; host?: string; task?: string }[];
+  exitCode: 0 | 2 | 3 | 4;
+}
+
+const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--accept-new-host-keys]';
+
+/** Reads the flags deploy() understands; unknown flags are an error. */
+export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
+  const known = new Set(['check', 'C', 'diff', 'D', 'limit', 'l', 'forks', 'f', 'json', 'accept-new-host-keys', '_']);
+  const a = mri(argv, { boolean: ['check', 'diff', 'accept-new-host-keys'], string: ['limit', 'json'], alias: { C: 'check', D: 'diff', l: 'limit', f: 'forks' } });
+  const unknown = Object.keys(a).filter((k) => !known.has(k));
+  if (unknown.length || a._.length) throw new ShipshapeError(`unknown argument ${unknown.length ? '--' + unknown[0] : a._[0]}`, { fix: USAGE });
+  const forks = a.forks === undefined ? undefined : Number(a.forks);
+  if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) throw new ShipshapeError(`--forks ${a.forks} is not a positive whole number`, { fix: USAGE });
+  const limit = a.limit === undefined ? undefined : ([] as string[]).concat(a.limit).flatMap((s: string) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return { check: a.check || undefined, diff: a.diff || undefined, limit, forks, json: a.json, acceptNewHostKeys: a['accept-new-host-keys'] || undefined };
+}
+
+/**
+ * Builds the plan, validates all of it before any connection, runs it, reports, and sets
+ * `process.exitCode` (0 all good, 2 a task failed, 3 a host was unreachable, 4 the plan
+ * was invalid). It does not throw for an invalid plan or a failed run.
+ */
+export async function deployProject(project: Project, options: DeployOptions = {}): Promise<DeployResult> {
+  const setExit = (code: DeployResult['exitCode']) => { if (!options.keepExitCode) process.exitCode = code; return code; };
+  let o: DeployOptions;
+  try {
+    o = { ...parseDeployArgs(options.argv ?? process.argv.slice(2)), ...stripUndefined(options) };
+  } catch (e) {
+    const err = e as ShipshapeError;
+    (options.reporter ?? plainReporter())({ type: 'plan-invalid', problems: [{ message: `${err.message}${err.fix ? ` (${err.fix})` : ''}` }] });
+    return { ok: false, hosts: {}, check: false, durationMs: 0, problems: [{ message: err.message }], exitCode: setExit(4) };
+  }
+  const reporters: Reporter[] = [o.reporter ?? plainReporter({ diff: o.diff, color: process.stdout.isTTY === true }), ...(o.listeners ?? [])];
+  if (o.json) reporters.push(jsonReporter(o.json));
+  const emit = (e: EngineEvent) => { for (const r of reporters) r(e); };
+
+  const { plan, problems } = buildPlan(project, { limit: o.limit });
+  if (problems.length) {
+    emit({ type: 'plan-invalid', problems });
+    return { ok: false, hosts: {}, check: !!o.check, durationMs: 0, problems, exitCode: setExit(4) };
+  }
+  const ac = new AbortController();
+  const onSigint = () => { if (ac.signal.aborted) process.exit(130); ac.abort(); };
+  const outer = o.signal;
+  outer?.addEventListener('abort', () => ac.abort(), { once: true });
+  process.on('SIGINT', onSigint);
+  try {
+    const summary = await runPlan(plan, {
+      check: o.check, diff: o.diff, forks: o.forks, emit, signal: ac.signal,
+      connect: o.connect ?? ((h) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys })),
+    });
+    const stats = Object.values(summary.hosts);
+    const code = stats.some((s) => s.failed > 0) ? 2 : stats.some((s) => s.unreachable > 0) ? 3 : summary.ok ? 0 : 2;
+    return { ...summary, exitCode: setExit(code) };
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== 'argv')) as Partial<T>;
+}

@@ -1,0 +1,63 @@
+import { PGraph } from 'p-graph';
+import type { Plan, HostPlan } from '../plan/types.js';
+import type { EngineEvent, RunSummary } from '../report/events.js';
+import type { Transport } from '../transport/types.js';
+import { HostRun } from './host-run.js';
+
+export interface EngineOptions {
+  check?: boolean;
+  /** Show content diffs (told to reporters). */
+  diff?: boolean;
+  /** Hosts (segments) running at once. */
+  forks?: number;
+  connect: (host: HostPlan) => Promise<Transport>;
+  emit: (e: EngineEvent) => void;
+  /** Once aborted, running tasks finish and nothing new starts. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs a validated plan: hosts concurrently (up to `forks`), each host's tasks in order,
+ * `after()` joins between segments, handlers at the end of each host. Every scheduler node
+ * is wrapped so it never rejects: the engine records each task's status itself, a failure
+ * stops only its host, and nothing starts after an abort.
+ */
+export async function runPlan(plan: Plan, o: EngineOptions): Promise<RunSummary> {
+  const t0 = performance.now();
+  const check = o.check ?? false;
+  const aborted = () => o.signal?.aborted ?? false;
+  const runs = new Map(plan.hosts.map((h) => [h.name, new HostRun(h, { check, connect: o.connect, emit: o.emit, aborted })]));
+  const lastSegment = new Map<string, string>();
+  for (const s of plan.segments) lastSegment.set(s.host, s.id);
+  const segOk = new Map<string, boolean>();
+  o.emit({ type: 'run-start', hosts: plan.hosts.map((h) => h.name), tasks: plan.hosts.reduce((n, h) => n + h.tasks.length, 0), check, diff: o.diff ?? false });
+
+  const nodes = new Map(plan.segments.map((s) => [s.id, {
+    run: async () => {
+      const run = runs.get(s.host)!;
+      try {
+        const failedDep = s.deps.find((d) => segOk.get(d) === false && !d.startsWith(`${s.host}@`));
+        const blocked = failedDep ? `waits for ${s.waitsFor.join(', ').replace(/:/g, ' ')}, which did not complete on ${failedDep.split('@')[0]}` : undefined;
+        await run.runTasks(s.tasks, blocked);
+        segOk.set(s.id, run.ok && !blocked);
+        if (lastSegment.get(s.host) === s.id) await run.finish();
+      } catch {
+        // HostRun records its own failures; this only guards the scheduler.
+        segOk.set(s.id, false);
+      }
+    },
+  }]));
+  const deps: [string, string][] = plan.segments.flatMap((s) => s.deps.map((d): [string, string] => [d, s.id]));
+  await new PGraph(nodes, deps).run({ concurrency: Math.max(1, o.forks ?? 50) });
+  await Promise.all([...runs.values()].map((r) => r.close()));
+
+  const hosts = Object.fromEntries([...runs].map(([name, r]) => [name, { ...r.stats }]));
+  const summary: RunSummary = {
+    ok: [...runs.values()].every((r) => r.ok),
+    hosts,
+    check,
+    durationMs: Math.round(performance.now() - t0),
+  };
+  o.emit({ type: 'run-end', summary });
+  return summary;
+}

@@ -1,0 +1,172 @@
+import { toShipshapeError, ShipshapeError } from '../errors.js';
+import type { Facts, Probed } from '../ops/types.js';
+import type { HostPlan, Task } from '../plan/types.js';
+import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
+import type { Become, Transport } from '../transport/types.js';
+import { FACTS_PROBE, parseFacts } from './facts.js';
+import { batchScript } from './probe-batch.js';
+import { probeOp, runOp } from './run-op.js';
+
+export interface HostRunOptions {
+  check: boolean;
+  connect: (host: HostPlan) => Promise<Transport>;
+  emit: (e: EngineEvent) => void;
+  aborted: () => boolean;
+}
+
+const sameBecome = (a: Become | undefined, b: Become | undefined) => JSON.stringify(a ?? false) === JSON.stringify(b ?? false);
+
+export function taskInfo(t: Task): TaskInfo {
+  return { id: t.id, host: t.host, name: t.name, op: t.kind, handler: t.handler, callSite: t.callSite };
+}
+
+/**
+ * The state of one host during a run: its connection, facts, batched probe results, and
+ * whether it failed. Tasks of a host run one at a time, in order.
+ */
+export class HostRun {
+  readonly stats: HostStats = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+  failed = false;
+  unreachable = false;
+  private transport?: Transport;
+  private facts?: Facts;
+  private batched = new Map<string, Probed>();
+  private batchBecome?: Become;
+  /** Something changed since the batched probe ran: later tasks probe again. */
+  private dirty = false;
+  private readonly queued = new Set<string>();
+  private started = false;
+
+  constructor(readonly plan: HostPlan, private readonly o: HostRunOptions) {}
+
+  /** Connects, then reads facts and the probes of all tasks in one script. */
+  private async start(): Promise<void> {
+    this.started = true;
+    this.o.emit({ type: 'host-start', host: this.plan.name });
+    this.transport = await this.o.connect(this.plan);
+    const first = this.plan.tasks[0] ?? this.plan.handlers[0]?.tasks[0];
+    this.batchBecome = first?.become;
+    const probes = [{ key: 'facts', script: FACTS_PROBE }];
+    for (const t of this.plan.tasks) {
+      if (!sameBecome(t.become, this.batchBecome)) continue;
+      const s = t.op.probe(t.args);
+      if (s !== undefined) probes.push({ key: String(t.index), script: s });
+    }
+    const batch = batchScript(probes);
+    const r = await this.transport.exec(batch.script, { become: this.batchBecome });
+    const results = batch.parse(r.stdout);
+    if (!results.has('facts')) {
+      throw new ShipshapeError('could not read the host\'s state', { host: this.plan.name, exitCode: r.code, stderr: r.stderr, fix: this.batchBecome ? 'check that the login user may use sudo without a password, or give become a password' : undefined });
+    }
+    this.facts = parseFacts(results.get('facts')!.stdout, this.plan.options.vars ?? {});
+    results.delete('facts');
+    this.batched = results;
+  }
+
+  /** Runs tasks in order; a failure stops the rest of this host only. */
+  async runTasks(tasks: Task[], blocked?: string): Promise<void> {
+    for (const t of tasks) {
+      if (this.unreachable) return;
+      if (blocked || this.failed || this.o.aborted()) {
+        this.skip(t, blocked ?? (this.failed ? 'an earlier task on this host failed' : 'the run was aborted'));
+        continue;
+      }
+      if (!this.started) {
+        try {
+          await this.start();
+        } catch (e) {
+          const err = toShipshapeError(e, { host: this.plan.name, unreachable: true });
+          this.unreachable = true;
+          this.stats.unreachable++;
+          this.o.emit({ type: 'host-unreachable', host: this.plan.name, error: err });
+          return;
+        }
+      }
+      await this.runTask(t);
+    }
+  }
+
+  private skip(t: Task, reason: string): void {
+    this.stats.skipped++;
+    this.o.emit({ type: 'task-end', task: taskInfo(t), result: { status: 'skipped', changes: [], reason, durationMs: 0 }, check: this.o.check });
+  }
+
+  private async runTask(t: Task): Promise<void> {
+    const info = taskInfo(t);
+    const t0 = performance.now();
+    this.o.emit({ type: 'task-start', task: info });
+    let result: TaskResult;
+    try {
+      if (t.options.when && !t.options.when(this.facts!)) {
+        result = { status: 'skipped', changes: [], reason: 'when was false', durationMs: 0 };
+      } else {
+        const useBatch = !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
+        const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become);
+        const out = await runOp(t.op, t.args, this.transport!, {
+          host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name,
+        });
+        if (out.changed && !this.o.check) this.dirty = true;
+        if (out.changed) for (const n of notifyList(t)) this.queued.add(n);
+        const stdout = out.results.map((r) => r.stdout).join('');
+        result = {
+          status: out.changed ? 'changed' : 'ok', changes: out.diff.changes, unknown: out.diff.unknown,
+          reason: out.changed ? undefined : out.diff.noop, stdout: stdout || undefined, durationMs: 0,
+        };
+      }
+    } catch (e) {
+      const err = toShipshapeError(e, { host: t.host, task: t.name, op: t.kind, callSite: t.callSite });
+      const withTask = err.task ? err : new ShipshapeError(err.message, { ...err, host: err.host ?? t.host, task: t.name, callSite: t.callSite, cause: err.cause });
+      result = { status: withTask.unreachable ? 'unreachable' : 'failed', changes: [], error: withTask, durationMs: 0 };
+      if (withTask.unreachable) this.unreachable = true;
+      else this.failed = true;
+    }
+    result.durationMs = Math.round(performance.now() - t0);
+    this.count(result.status);
+    this.o.emit({ type: 'task-end', task: info, result, check: this.o.check });
+  }
+
+  private count(s: TaskResult['status']): void {
+    if (s === 'ok') this.stats.ok++;
+    else if (s === 'changed') { this.stats.ok++; this.stats.changed++; }
+    else if (s === 'failed') this.stats.failed++;
+    else if (s === 'skipped') this.stats.skipped++;
+    else this.stats.unreachable++;
+  }
+
+  /** Runs the queued handlers once each, in declaration order; a handler may notify others. */
+  async runHandlers(): Promise<void> {
+    const done = new Set<string>();
+    for (;;) {
+      const next = this.plan.handlers.find((h) => this.queued.has(h.name) && !done.has(h.name));
+      if (!next) return;
+      done.add(next.name);
+      if (this.failed || this.unreachable || this.o.aborted()) {
+        const why = this.o.aborted() ? 'the run was aborted' : `the host ${this.unreachable ? 'became unreachable' : 'failed'}`;
+        for (const t of next.tasks) this.skip(t, `handler "${next.name}" was notified but not run: ${why}`);
+        continue;
+      }
+      await this.runTasks(next.tasks);
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.runHandlers();
+    await this.close();
+    this.o.emit({ type: 'host-end', host: this.plan.name, stats: this.stats });
+  }
+
+  async close(): Promise<void> {
+    const t = this.transport;
+    this.transport = undefined;
+    await t?.close().catch(() => undefined);
+  }
+
+  get ok(): boolean {
+    return !this.failed && !this.unreachable;
+  }
+}
+
+function notifyList(t: Task): string[] {
+  const n = t.options.notify;
+  return n === undefined ? [] : Array.isArray(n) ? n : [n];
+}

@@ -1,0 +1,63 @@
+import { ShipshapeError } from '../errors.js';
+import { isSecret, reveal } from '../secret.js';
+import type { Become, ExecResult, Transport } from '../transport/types.js';
+import type { Action, Diff, OpContext, OpSpec, Probed } from '../ops/types.js';
+
+export interface RunOpOptions extends OpContext {
+  become?: Become;
+  /** A probe result already in hand (from the batched probe); probed now when absent. */
+  probed?: Probed;
+  /** Name shown in errors. */
+  task?: string;
+}
+
+export interface OpOutcome {
+  changed: boolean;
+  diff: Diff;
+  /** Output of the exec actions that ran (shell/command show it). */
+  results: ExecResult[];
+}
+
+/** Runs an op's probe alone. */
+export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: Become | undefined): Promise<Probed> {
+  const script = op.probe(args);
+  if (script === undefined) return { stdout: '', code: 0 };
+  const r = await t.exec(script, { become });
+  return { stdout: r.stdout, code: r.code };
+}
+
+/**
+ * probe → diff → apply for one op on one host. In check mode apply never runs.
+ * A failing action throws a ShipshapeError with the command, exit code and stderr.
+ */
+export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOptions): Promise<OpOutcome> {
+  const probed = o.probed ?? (await probeOp(op, args, t, o.become));
+  const diff = await op.diff(args, probed, o);
+  const changed = diff.changes.length > 0 || diff.unknown === true;
+  if (!changed || o.check) return { changed, diff, results: [] };
+  const results = await executeActions(op.apply(args, diff, o), t, o.become, { host: o.host, task: o.task ?? op.describe(args), op: op.kind });
+  return { changed, diff, results };
+}
+
+/** Runs apply's actions in order; stops at the first failure. */
+export async function executeActions(
+  actions: Action[], t: Transport, become: Become | undefined, ctx: { host: string; task?: string; op?: string },
+): Promise<ExecResult[]> {
+  const results: ExecResult[] = [];
+  for (const a of actions) {
+    if (a.kind === 'put') {
+      const data = isSecret(a.data) ? reveal(a.data) : a.data;
+      await t.put(a.path, data, { mode: a.mode, owner: a.owner, group: a.group, become });
+      continue;
+    }
+    const stdin = a.stdin === undefined ? undefined : isSecret(a.stdin) ? reveal(a.stdin) : a.stdin;
+    const r = await t.exec(a.command, { stdin, become, timeoutMs: a.timeoutMs });
+    results.push(r);
+    if (!(a.okCodes ?? [0]).includes(r.code)) {
+      throw new ShipshapeError(`command failed with exit code ${r.code}`, {
+        ...ctx, command: a.command, exitCode: r.code, stderr: r.stderr, stdout: r.stdout,
+      });
+    }
+  }
+  return results;
+}

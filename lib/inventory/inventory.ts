@@ -1,0 +1,75 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { ShipshapeError } from '../errors.js';
+import { fromAnsible, runInventoryScript } from './ansible.js';
+import { loadClusterJson, readJson } from './cluster.js';
+import type { HostOptions, InventoryData } from './types.js';
+
+/**
+ * Hosts, groups and host variables, from objects, cluster.json, Ansible inventory JSON or an
+ * Ansible dynamic inventory script. Later loads add to earlier ones.
+ *
+ * @example
+ * inventory.load('cluster.json');
+ * inventory.load('./inventory.py');
+ * inventory.load({ hosts: { 'web-01': { address: '10.0.0.5', user: 'deploy' } }, groups: { web: ['web-01'] } });
+ */
+export class Inventory {
+  readonly hosts = new Map<string, HostOptions>();
+  readonly groups = new Map<string, Set<string>>();
+
+  load(source: string | InventoryData): this {
+    return this.add(typeof source === 'string' ? Inventory.read(source) : source);
+  }
+
+  add(data: InventoryData): this {
+    for (const [name, opts] of Object.entries(data.hosts ?? {})) {
+      const prev = this.hosts.get(name) ?? {};
+      this.hosts.set(name, { ...prev, ...dropUndefined(opts), vars: { ...prev.vars, ...opts.vars } });
+    }
+    for (const [name, members] of Object.entries(data.groups ?? {})) {
+      const set = this.groups.get(name) ?? new Set<string>();
+      for (const m of members) {
+        set.add(m);
+        if (!this.hosts.has(m)) this.hosts.set(m, {});
+      }
+      this.groups.set(name, set);
+    }
+    return this;
+  }
+
+  clear(): void {
+    this.hosts.clear();
+    this.groups.clear();
+  }
+
+  /** Reads a file: cluster.json (has `nodes`), Ansible JSON, or an executable inventory script. */
+  static read(file: string): InventoryData {
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      throw new ShipshapeError(`inventory ${file} does not exist`, { fix: `check the path (relative paths resolve from ${process.cwd()})` });
+    }
+    if (!st.isFile()) throw new ShipshapeError(`inventory ${file} is not a file`);
+    if (!file.endsWith('.json') && isExecutable(file)) return fromAnsible(file, runInventoryScript(file));
+    const data = readJson(file) as Record<string, unknown>;
+    if (data && typeof data === 'object' && 'nodes' in data) return loadClusterJson(file, data);
+    if (data && typeof data === 'object' && ('hosts' in data && !('_meta' in data)) && typeof data.hosts === 'object' && !Array.isArray(data.hosts)) {
+      return data as InventoryData;
+    }
+    return fromAnsible(file, data as never);
+  }
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,27 @@
+import type { Secret } from '../secret.js';
+import type { Become } from '../transport/types.js';
+
+/** How to reach a host, and its variables. Anything not said comes from ~/.ssh/config. */
+export interface HostOptions {
+  /** `ssh` (default) or `local` (this machine, no SSH). */
+  transport?: 'ssh' | 'local';
+  /** Address to connect to; the host's name when absent. */
+  address?: string;
+  port?: number;
+  user?: string;
+  /** Path of a private key file (`~` expanded). */
+  privateKey?: string;
+  passphrase?: string | Secret;
+  /** Become for every operation on this host unless an operation says otherwise. */
+  become?: Become;
+  knownHostsFile?: string;
+  proxyJump?: string;
+  /** Host variables: templates see them, `when` gets them as `facts.vars`. */
+  vars?: Record<string, unknown>;
+}
+
+/** The inventory as an object: hosts with their options, groups with their members. */
+export interface InventoryData {
+  hosts?: Record<string, HostOptions>;
+  groups?: Record<string, string[]>;
+}

@@ -1,0 +1,103 @@
+/** What the lab needs from the controller: root, a few tools, and the Debian mirror it already uses. */
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ShipshapeError } from '../errors.js';
+
+/** Tool → the Debian package that ships it. */
+const TOOLS: Record<string, string> = {
+  mmdebstrap: 'mmdebstrap',
+  'dpkg-scanpackages': 'dpkg-dev',
+  'apt-ftparchive': 'apt-utils',
+  'dpkg-deb': 'dpkg',
+  unshare: 'util-linux',
+  ip: 'iproute2',
+  'ssh-keygen': 'openssh-client',
+  chroot: 'coreutils',
+  mount: 'mount',
+};
+
+function onPath(tool: string): boolean {
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+  return dirs.some((d) => d && existsSync(join(d, tool)));
+}
+
+/**
+ * Fails with a clear message unless the lab can run here: Linux, root, and every tool it drives.
+ *
+ * @example
+ * preflight()   // throws: "the lab needs mmdebstrap ... fix: apt-get install -y mmdebstrap"
+ */
+export function preflight(): void {
+  if (process.platform !== 'linux') {
+    throw new ShipshapeError(`the lab runs on Linux only (this is ${process.platform})`, {
+      fix: 'use Vagrant on this machine, or run the lab on a Linux machine or VM',
+    });
+  }
+  if (process.getuid?.() !== 0) {
+    throw new ShipshapeError('the lab must run as root (it creates network namespaces, mounts and a bridge)', {
+      fix: 'run it with sudo, e.g. sudo npx shipshape lab up cluster.json',
+    });
+  }
+  const missing = Object.keys(TOOLS).filter((t) => !onPath(t));
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((t) => TOOLS[t]!))];
+    throw new ShipshapeError(`the lab needs ${missing.join(', ')}, not found on PATH`, {
+      fix: `apt-get install -y ${pkgs.join(' ')}`,
+    });
+  }
+}
+
+/** The Debian release of the lab's hosts. */
+export const SUITE = 'bookworm';
+
+/**
+ * apt source lines for the hosts' release, on the controller's own mirror (read from
+ * /etc/apt/sources.list.d/debian.sources, else /etc/apt/sources.list; $SHIPSHAPE_LAB_MIRROR overrides).
+ *
+ * @example
+ * mirrorSources()   // ['deb http://deb.debian.org/debian bookworm main', ..., 'deb http://deb.debian.org/debian-security bookworm-security main']
+ */
+export function mirrorSources(): string[] {
+  let main = process.env.SHIPSHAPE_LAB_MIRROR;
+  let security: string | undefined;
+  if (!main) {
+    for (const { uri, suites } of controllerSources()) {
+      if (suites.some((s) => s.endsWith('-security')) || uri.includes('security')) security ??= uri;
+      else main ??= uri;
+    }
+  }
+  if (!main) {
+    throw new ShipshapeError('cannot find the Debian mirror of this machine in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list', {
+      fix: 'set SHIPSHAPE_LAB_MIRROR, e.g. SHIPSHAPE_LAB_MIRROR=http://deb.debian.org/debian',
+    });
+  }
+  main = main.replace(/\/+$/, '');
+  security ??= main.replace(/\/debian$/, '/debian-security');
+  security = security.replace(/\/+$/, '');
+  return [
+    `deb ${main} ${SUITE} main`,
+    `deb ${main} ${SUITE}-updates main`,
+    `deb ${security} ${SUITE}-security main`,
+  ];
+}
+
+function controllerSources(): { uri: string; suites: string[] }[] {
+  const out: { uri: string; suites: string[] }[] = [];
+  const deb822 = '/etc/apt/sources.list.d/debian.sources';
+  if (existsSync(deb822)) {
+    for (const stanza of readFileSync(deb822, 'utf8').split(/\n\s*\n/)) {
+      const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? [];
+      if (!field('Types').includes('deb')) continue;
+      if (/^Enabled:\s*no/mi.test(stanza)) continue;
+      for (const uri of field('URIs')) out.push({ uri, suites: field('Suites') });
+    }
+  }
+  const legacy = '/etc/apt/sources.list';
+  if (existsSync(legacy)) {
+    for (const line of readFileSync(legacy, 'utf8').split('\n')) {
+      const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line.trim());
+      if (m) out.push({ uri: m[1]!, suites: [m[2]!] });
+    }
+  }
+  return out.filter((s) => /^(https?|file):/.test(s.uri));
+}

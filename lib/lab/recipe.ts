@@ -1,0 +1,52 @@
+/** What goes into the lab's base: the build recipe, and the key that names a built version of it. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resourcePath } from './paths.js';
+import { SUITE } from './preflight.js';
+
+/** Bump when the way the base is built or customised changes: the next `lab up` rebuilds. */
+export const RECIPE_VERSION = 3;
+
+/** Installed in every host's root filesystem. */
+export const BASE_PACKAGES = [
+  'openssh-server', 'python3', 'python3-apt', 'sudo', 'iproute2', 'procps',
+  'ca-certificates', 'curl', 'tini', 'less',
+];
+
+/** Served to the hosts by the local apt repository, with all their dependencies. */
+export const REPO_PACKAGES = [
+  'nginx', 'supervisor', 'python3-venv', 'python3-pip', 'python3-gunicorn', 'gunicorn',
+  'python3-setuptools', 'python3-wheel', 'acl', 'rsync', 'htop',
+];
+
+/** Debian packages repacked as wheels into the pip wheelhouse (pure Python, egg-info layout). */
+export const WHEEL_PACKAGES = ['python3-gunicorn'];
+
+export interface Recipe {
+  version: number;
+  suite: string;
+  basePackages: string[];
+  repoPackages: string[];
+  wheelPackages: string[];
+  mirror: string[];
+  authorizedKey: string;
+  deb2wheel: string;
+}
+
+export function recipe(mirror: string[], authorizedKey: string): Recipe {
+  return {
+    version: RECIPE_VERSION,
+    suite: SUITE,
+    basePackages: BASE_PACKAGES,
+    repoPackages: REPO_PACKAGES,
+    wheelPackages: WHEEL_PACKAGES,
+    mirror,
+    authorizedKey: authorizedKey.trim(),
+    deb2wheel: createHash('sha256').update(readFileSync(resourcePath('deb2wheel.py'))).digest('hex'),
+  };
+}
+
+/** Names the built version: any change to the recipe gives a new base dir. */
+export function recipeKey(r: Recipe): string {
+  return createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,53 @@
+/** Owner, group and mode of a path: what differs, and the commands that fix it. */
+import { quote } from '../transport/quote.js';
+import { isValidName, modeString, parseMode } from './common.js';
+import type { StatResult } from './common.js';
+import type { Action, Change } from './types.js';
+
+export interface Attrs {
+  owner?: string;
+  group?: string;
+  mode?: number | string;
+}
+
+/** Validation sentences for owner, group and mode. */
+export function validateAttrs(a: Attrs): string[] {
+  const problems: string[] = [];
+  if (a.mode !== undefined && parseMode(a.mode) === undefined) {
+    problems.push(`mode ${JSON.stringify(a.mode)} is not a valid mode (use an octal number like 0o644 or a string like '0644')`);
+  }
+  if (a.owner !== undefined && !isValidName(a.owner)) problems.push(`owner ${JSON.stringify(a.owner)} is not a valid user name`);
+  if (a.group !== undefined && !isValidName(a.group)) problems.push(`group ${JSON.stringify(a.group)} is not a valid group name`);
+  return problems;
+}
+
+/** Changes of owner, group and mode between the wanted attributes and an existing path. */
+export function attrChanges(a: Attrs, stat: StatResult): Change[] {
+  const changes: Change[] = [];
+  const mode = parseMode(a.mode);
+  if (a.owner !== undefined && !sameId(a.owner, stat.owner, stat.uid)) changes.push({ what: 'owner', before: stat.owner, after: a.owner });
+  if (a.group !== undefined && !sameId(a.group, stat.group, stat.gid)) changes.push({ what: 'group', before: stat.group, after: a.group });
+  if (mode !== undefined && stat.mode !== mode) {
+    changes.push({ what: 'mode', before: stat.mode === undefined ? undefined : modeString(stat.mode), after: modeString(mode) });
+  }
+  return changes;
+}
+
+/** A numeric owner is compared with the uid (when probed), a name with the name. */
+function sameId(want: string, name: string | undefined, id: number | undefined): boolean {
+  if (/^\d+$/.test(want)) return id === undefined ? true : id === Number(want);
+  return name === want;
+}
+
+/** chown/chmod actions for the attribute changes among `changes`. */
+export function attrActions(path: string, a: Attrs, changes: Change[], recurse = false): Action[] {
+  const actions: Action[] = [];
+  const has = (w: string) => changes.some((c) => c.what === w);
+  const r = recurse ? '-R ' : '';
+  if (has('owner') || has('group')) {
+    const spec = has('owner') ? `${a.owner}${has('group') ? ':' + a.group : ''}` : `:${a.group}`;
+    actions.push({ kind: 'exec', command: `chown ${r}${quote(spec)} ${quote(path)}` });
+  }
+  if (has('mode')) actions.push({ kind: 'exec', command: `chmod ${r}${modeString(parseMode(a.mode)!)} ${quote(path)}` });
+  return actions;
+}

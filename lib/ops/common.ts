@@ -1,0 +1,99 @@
+/** Helpers shared by operations: mode parsing, stat probes, owner checks, probe sections. */
+import { quote } from '../transport/quote.js';
+
+/** Accepts 0o644, 420, '0644', '644', 'u=rw,g=r,o=r' is not supported. Returns undefined if invalid. */
+export function parseMode(mode: number | string | undefined): number | undefined {
+  if (mode === undefined) return undefined;
+  if (typeof mode === 'number') return Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? mode : undefined;
+  if (!/^[0-7]{3,4}$/.test(mode)) return undefined;
+  return parseInt(mode, 8);
+}
+
+export function modeString(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+/** A valid Unix user or group name (or numeric id). */
+export function isValidName(name: string): boolean {
+  return typeof name === 'string' && (/^[a-z_][a-z0-9_.-]*\$?$/i.test(name) && name.length <= 32 || /^\d+$/.test(name));
+}
+
+/** A problem sentence when `value` is not an absolute remote path. */
+export function absolutePathProblem(label: string, value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.startsWith('/')) return `${label} ${JSON.stringify(value)} must be an absolute path`;
+  if (value.includes('\0') || value.includes('\n')) return `${label} ${JSON.stringify(value)} must not contain a NUL or newline character`;
+  return undefined;
+}
+
+/** A problem sentence when `value` is not one of `allowed` (undefined is allowed: the default). */
+export function oneOfProblem(label: string, value: unknown, allowed: readonly string[]): string | undefined {
+  if (value === undefined || allowed.includes(value as string)) return undefined;
+  return `${label} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`;
+}
+
+/**
+ * Probe fragment printing `type mode owner group uid gid` of a path (links: `link mode owner
+ * group target`), or `absent`.
+ */
+export function statProbe(path: string): string {
+  const p = quote(path);
+  return `if [ -L ${p} ]; then printf 'link %s %s\\n' "$(stat -c '%a %U %G' ${p})" "$(readlink ${p})"; ` +
+    `elif [ -e ${p} ]; then stat -c '%F %a %U %G %u %g' ${p} | sed 's/^regular empty file/file/; s/^regular file/file/'; else echo absent; fi`;
+}
+
+export interface StatResult {
+  type: 'file' | 'directory' | 'link' | 'absent' | 'other';
+  mode?: number;
+  owner?: string;
+  group?: string;
+  uid?: number;
+  gid?: number;
+  linkTarget?: string;
+}
+
+/** Parses one line of {@link statProbe} output. */
+export function parseStat(line: string): StatResult {
+  const t = line.replace(/\r?\n$/, '');
+  if (t.trim() === 'absent' || t.trim() === '') return { type: 'absent' };
+  if (t.startsWith('link ')) {
+    const m = /^link (\d+) (\S+) (\S+) (.*)$/.exec(t);
+    if (!m) return { type: 'other' };
+    return { type: 'link', mode: parseInt(m[1]!, 8), owner: m[2], group: m[3], linkTarget: m[4] };
+  }
+  const m = /^(.*?) (\d+) (\S+) (\S+)(?: (\d+) (\d+))?$/.exec(t.trim());
+  if (!m) return { type: 'other' };
+  const kind = m[1] === 'file' ? 'file' : m[1] === 'directory' ? 'directory' : 'other';
+  const r: StatResult = { type: kind, mode: parseInt(m[2]!, 8), owner: m[3], group: m[4] };
+  if (m[5] !== undefined) { r.uid = Number(m[5]); r.gid = Number(m[6]); }
+  return r;
+}
+
+/** Marker line that starts a named section of a probe's output. */
+const MARK = '::shipshape::';
+
+/** Probe fragment printing a section marker; parse the output with {@link splitSections}. */
+export function section(name: string): string {
+  return `echo ${quote(`${MARK}${name}`)}`;
+}
+
+/**
+ * Splits probe output into its named sections (see {@link section}). A section's text keeps
+ * its lines, without the marker; sections that were not printed are absent.
+ */
+export function splitSections(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let name: string | undefined;
+  let lines: string[] = [];
+  const flush = () => { if (name !== undefined) out[name] = lines.join('\n'); };
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(MARK)) { flush(); name = line.slice(MARK.length).trim(); lines = []; continue; }
+    if (name !== undefined) lines.push(line);
+  }
+  flush();
+  return out;
+}
+
+/** The sh word list `a b c` of `items`, each quoted. */
+export function words(items: readonly string[]): string {
+  return items.map((i) => quote(i)).join(' ');
+}

@@ -1,0 +1,72 @@
+/** Probing and diffing a remote file's content: shared by file, copy, template and line. */
+import { createHash } from 'node:crypto';
+import { isSecret, reveal, type Secret } from '../secret.js';
+import { quote } from '../transport/quote.js';
+import { parseStat, statProbe, type StatResult } from './common.js';
+import type { Change } from './types.js';
+
+/** Files up to this size come back with the probe, so `--diff` needs no second round trip. */
+export const INLINE_LIMIT = 64 * 1024;
+
+/**
+ * Probe printing: the stat line, then the sha256 (or `-`), then the content as base64 when
+ * the file is a regular file no larger than `limit` (default {@link INLINE_LIMIT}; `line`
+ * passes a larger one since it needs the whole file).
+ */
+export function contentProbe(path: string, limit = INLINE_LIMIT): string {
+  const p = quote(path);
+  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then sha256sum < ${p} | cut -d' ' -f1; ` +
+    `if [ "$(stat -c %s ${p})" -le ${limit} ]; then base64 -w0 < ${p}; fi; echo; else echo -; fi`;
+}
+
+export interface ContentState {
+  stat: StatResult;
+  sha256?: string;
+  /** The current content, when small enough to come with the probe. */
+  content?: Buffer;
+}
+
+export function parseContentProbe(stdout: string): ContentState {
+  const [statLine = '', sha = '-', b64 = ''] = stdout.split('\n');
+  const stat = parseStat(statLine);
+  if (sha === '-' || stat.type !== 'file') return { stat };
+  return { stat, sha256: sha.trim(), content: b64.trim() === '' && sha.trim() !== EMPTY_SHA ? undefined : Buffer.from(b64.trim(), 'base64') };
+}
+
+const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+export function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function toBuffer(data: string | Buffer | Secret): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Buffer.from(isSecret(data) ? reveal(data) : data, 'utf8');
+}
+
+/** Text worth showing in a diff: no NUL byte and valid UTF-8. */
+export function isText(data: Buffer): boolean {
+  return !data.includes(0) && Buffer.from(data.toString('utf8'), 'utf8').equals(data);
+}
+
+/** The `content` change for a file whose wanted content differs from the probed one. */
+export function contentChange(path: string, want: Buffer, state: ContentState, secret = false): Change | undefined {
+  if (state.sha256 === sha256(want)) return undefined;
+  const before = state.stat.type === 'absent' ? '' : state.content === undefined ? undefined : shown(state.content);
+  return {
+    what: 'content',
+    before: state.sha256 ? `sha256:${state.sha256.slice(0, 12)}` : state.stat.type,
+    after: `sha256:${sha256(want).slice(0, 12)}`,
+    content: {
+      path,
+      before: before ?? `(current content not shown: larger than ${INLINE_LIMIT / 1024} KiB)\n`,
+      after: shown(want),
+      secret,
+    },
+  };
+}
+
+/** Binary content is summarised: a line diff of it would be noise. */
+function shown(data: Buffer): string {
+  return isText(data) ? data.toString('utf8') : `(binary content: ${data.length} bytes, sha256:${sha256(data).slice(0, 12)})\n`;
+}

@@ -1,0 +1,124 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ShipshapeError } from '../errors.js';
+import { isSecret, type Secret } from '../secret.js';
+import { quote } from '../transport/quote.js';
+import { attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
+import { parseMode } from './common.js';
+import { contentChange, contentProbe, parseContentProbe, toBuffer, type ContentState } from './content.js';
+import type { Action, Change, OpSpec } from './types.js';
+
+export interface FileArgs extends Attrs {
+  path: string;
+  /**
+   * `file` (default; with `content`/`src` the content is managed, without it an empty file is
+   * created when missing), `directory` (created with parents), `link` (symlink to `target`),
+   * `absent`, `touch` (created empty when missing; an existing file is left alone, so a
+   * second run changes nothing).
+   */
+  state?: 'file' | 'directory' | 'link' | 'absent' | 'touch';
+  content?: string | Buffer | Secret;
+  /** A local file whose content is uploaded; relative to the deploy file's folder. */
+  src?: string;
+  /** The link target for `state: 'link'`. */
+  target?: string;
+  /** Replace an existing file or directory by the link. */
+  force?: boolean;
+}
+
+function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
+  return a.state ?? (a.target !== undefined ? 'link' : 'file');
+}
+
+interface FileData {
+  content?: Buffer;
+  state: ContentState;
+}
+
+/** Desired state of one path: content, directory, link or absence, with owner/group/mode. */
+export const fileOp: OpSpec<FileArgs> = {
+  kind: 'file',
+  describe: (a) => `file ${a.path}${stateOf(a) === 'file' ? '' : ` (${stateOf(a)})`}`,
+
+  validate(a, ctx) {
+    const problems = validateAttrs(a);
+    const state = stateOf(a);
+    if (!a.path || !a.path.startsWith('/')) problems.push(`path ${JSON.stringify(a.path)} must be an absolute path`);
+    if (!['file', 'directory', 'link', 'absent', 'touch'].includes(state)) problems.push(`state ${JSON.stringify(a.state)} is not one of file, directory, link, absent, touch`);
+    if (a.content !== undefined && a.src !== undefined) problems.push('give either content or src, not both');
+    if ((a.content !== undefined || a.src !== undefined) && state !== 'file') problems.push(`content and src go with state 'file', not ${JSON.stringify(state)}`);
+    if (state === 'link' && !a.target) problems.push("state 'link' needs a target");
+    if (a.src !== undefined && !existsSync(resolve(ctx.baseDir, a.src))) problems.push(`src ${JSON.stringify(a.src)} does not exist (looked in ${resolve(ctx.baseDir, a.src)})`);
+    return problems;
+  },
+
+  probe: (a) => contentProbe(a.path),
+
+  diff(a, probed, ctx) {
+    const state = parseContentProbe(probed.stdout);
+    const cur = state.stat.type;
+    const want = stateOf(a);
+    const changes: Change[] = [];
+    const conflict = (what: string) => new ShipshapeError(`${a.path} exists as a ${cur}, not a ${what}`, {
+      host: ctx.host, fix: want === 'link' ? 'pass force: true to replace it with the link' : `remove it first (state: 'absent')`,
+    });
+    if (want === 'absent') {
+      if (cur !== 'absent') changes.push({ what: 'state', before: cur, after: 'absent' });
+      return { changes, noop: 'already absent' };
+    }
+    if (want === 'link') {
+      if (cur === 'link' && state.stat.linkTarget === a.target) return { changes, noop: `already links to ${a.target}` };
+      if (cur !== 'absent' && cur !== 'link' && !a.force) throw conflict('link');
+      changes.push({ what: 'link', before: cur === 'link' ? state.stat.linkTarget : cur, after: a.target });
+      return { changes };
+    }
+    if (want === 'directory') {
+      if (cur === 'absent') changes.push({ what: 'state', before: 'absent', after: 'directory' });
+      else if (cur !== 'directory') throw conflict('directory');
+      changes.push(...attrChanges(a, state.stat));
+      return { changes, noop: 'directory exists with the wanted owner and mode' };
+    }
+    if (cur !== 'absent' && cur !== 'file') throw conflict('file');
+    let content: Buffer | undefined;
+    if (a.content !== undefined) content = toBuffer(a.content);
+    else if (a.src !== undefined) content = readFileSync(resolve(ctx.baseDir, a.src));
+    if (content === undefined) {
+      if (cur === 'absent') content = Buffer.alloc(0);
+    }
+    if (content !== undefined) {
+      const c = contentChange(a.path, content, state, isSecret(a.content));
+      if (c) changes.push(c);
+    }
+    if (cur !== 'absent') changes.push(...attrChanges(a, state.stat));
+    const data: FileData = { content, state };
+    return { changes, data, noop: content ? 'content, owner and mode are as wanted' : 'file exists with the wanted owner and mode' };
+  },
+
+  apply(a, diff) {
+    const { changes } = diff;
+    const want = stateOf(a);
+    const p = quote(a.path);
+    if (want === 'absent') return [{ kind: 'exec', command: `rm -rf -- ${p}` }];
+    if (want === 'link') {
+      const rm: Action[] = a.force ? [{ kind: 'exec', command: `if [ ! -L ${p} ]; then rm -rf -- ${p}; fi` }] : [];
+      return [...rm, { kind: 'exec', command: `ln -sfn -- ${quote(a.target!)} ${p}` }];
+    }
+    if (want === 'directory') {
+      const created = changes.some((c) => c.what === 'state');
+      const mk: Action[] = created ? [{ kind: 'exec', command: `mkdir -p -- ${p}` }] : [];
+      // A new directory gets every wanted attribute, whatever mkdir gave it.
+      const attrs = created ? attrChanges(a, { type: 'directory' }) : changes;
+      return [...mk, ...attrActions(a.path, a, attrs)];
+    }
+    const data = diff.data as FileData;
+    if (changes.some((c) => c.what === 'content')) {
+      const st = data.state.stat;
+      return [{
+        kind: 'put', path: a.path, data: data.content!,
+        mode: parseMode(a.mode) ?? st.mode ?? 0o644,
+        owner: a.owner ?? st.owner, group: a.group ?? st.group,
+      }];
+    }
+    return attrActions(a.path, a, changes);
+  },
+};

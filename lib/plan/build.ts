@@ -1,0 +1,176 @@
+import { dirname } from 'node:path';
+import { formatCallSite } from '../errors.js';
+import type { Project } from '../dsl/project.js';
+import type { OpEntry, Target } from '../dsl/target.js';
+import type { HostOptions } from '../inventory/types.js';
+import { ops } from '../ops/index.js';
+import type { HandlerPlan, HostPlan, Plan, PlanProblem, Segment, Task } from './types.js';
+import { findCycle } from './cycles.js';
+
+export interface BuildOptions {
+  /** Host or group names; only these hosts run. */
+  limit?: string[];
+}
+
+const keyOf = (t: Target) => `${t.kind}:${t.name}`;
+
+/**
+ * Turns what the deploy file declared into a validated plan. Every problem found is
+ * returned at once, each with its call site; nothing is contacted.
+ */
+export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan; problems: PlanProblem[] } {
+  const problems: PlanProblem[] = project.problems.map((p) => ({ message: p.message, callSite: p.callSite }));
+  const inv = project.inventory;
+
+  // Members of every group target, and the targets each host belongs to.
+  const groupMembers = new Map<string, string[]>();
+  for (const [name, g] of project.groupTargets) {
+    const members = g.members ?? [...(inv.groups.get(name) ?? [])];
+    if (members.length === 0 && (g.target.ops.length > 0 || g.target.handlers.length > 0)) {
+      const known = [...inv.groups.keys()];
+      problems.push({
+        message: `group ${JSON.stringify(name)} has no hosts: it was given no members and the inventory has no such group` +
+          (known.length ? ` (inventory groups: ${known.join(', ')})` : ' (no inventory loaded)'),
+        callSite: g.target.ops[0]?.task.callSite,
+      });
+    }
+    groupMembers.set(name, members);
+  }
+  const targetsOf = new Map<string, Target[]>();
+  const addTarget = (host: string, t: Target) => {
+    const list = targetsOf.get(host) ?? [];
+    if (!list.includes(t)) list.push(t);
+    targetsOf.set(host, list);
+  };
+  for (const [name, h] of project.hostTargets) addTarget(name, h.target);
+  for (const [name, g] of project.groupTargets) for (const m of groupMembers.get(name)!) addTarget(m, g.target);
+
+  // --limit: host or group names.
+  let selected = [...targetsOf.keys()];
+  if (o.limit?.length) {
+    const keep = new Set<string>();
+    for (const l of o.limit) {
+      if (targetsOf.has(l)) keep.add(l);
+      else if (groupMembers.has(l) || inv.groups.has(l)) for (const m of groupMembers.get(l) ?? inv.groups.get(l)!) if (targetsOf.has(m)) keep.add(m);
+      else problems.push({ message: `--limit ${JSON.stringify(l)} names no host or group of this plan (hosts: ${[...targetsOf.keys()].join(', ') || 'none'})` });
+    }
+    selected = selected.filter((h) => keep.has(h));
+  }
+
+  const hosts: HostPlan[] = [];
+  for (const name of selected) {
+    const targets = targetsOf.get(name)!;
+    const options: HostOptions = { ...inv.hosts.get(name), ...project.hostTargets.get(name)?.options };
+    options.vars = { ...inv.hosts.get(name)?.vars, ...project.hostTargets.get(name)?.options.vars };
+    const entries = targets.flatMap((t) => t.ops).sort((a, b) => a.seq - b.seq);
+    const tasks = entries.map((e, i) => makeTask(e, name, i, options, undefined));
+    const seen = new Set<string>();
+    const handlers: HandlerPlan[] = [];
+    for (const decl of targets.flatMap((t) => t.handlers).sort((a, b) => a.seq - b.seq)) {
+      if (seen.has(decl.name)) continue; // the first declaration of a name wins
+      seen.add(decl.name);
+      handlers.push({
+        name: decl.name,
+        callSite: decl.callSite,
+        tasks: decl.ops.map((e, i) => makeTask(e, name, i, options, decl.name)),
+      });
+    }
+    hosts.push({ name, options, tasks, handlers });
+  }
+
+  for (const h of hosts) validateHost(h, problems);
+  const segments = buildSegments(hosts, project, groupMembers, problems);
+  return { plan: { hosts, segments }, problems };
+}
+
+function makeTask(e: OpEntry, host: string, index: number, hostOpts: HostOptions, handler: string | undefined): Task {
+  const op = ops[e.task.kind]!;
+  const become = e.task.options.become ?? e.target.defaultBecome ?? hostOpts.become;
+  return {
+    id: handler ? `${host}#handler:${handler}#${index}` : `${host}#${index}`,
+    host, index, kind: e.task.kind, op, args: e.task.args, options: e.task.options, become,
+    name: e.task.options.name ?? (op ? op.describe(e.task.args) : e.task.kind),
+    target: e.target.kind === 'handler' ? `handler ${e.target.name}` : `${e.target.kind} ${e.target.name}`,
+    callSite: e.task.callSite,
+    baseDir: e.task.callSite ? dirname(e.task.callSite.file) : process.cwd(),
+    handler,
+  };
+}
+
+function validateHost(h: HostPlan, problems: PlanProblem[]): void {
+  const names = new Set(h.handlers.map((x) => x.name));
+  const all = [...h.tasks, ...h.handlers.flatMap((x) => x.tasks)];
+  for (const t of all) {
+    const at = (message: string) => problems.push({ message, host: h.name, task: t.name, callSite: t.callSite });
+    if (!t.op) { at(`unknown operation ${JSON.stringify(t.kind)}`); continue; }
+    let found: string[] = [];
+    try {
+      found = t.op.validate(t.args, { host: h.name, baseDir: t.baseDir, vars: h.options.vars ?? {} });
+    } catch (e) {
+      found = [`could not be validated: ${(e as Error).message}`];
+    }
+    for (const p of found) at(p);
+    const notify = t.options.notify === undefined ? [] : Array.isArray(t.options.notify) ? t.options.notify : [t.options.notify];
+    for (const n of notify) {
+      if (!names.has(n)) at(`notify ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));
+    }
+    if (t.options.when !== undefined && typeof t.options.when !== 'function') at('when must be a function (facts) => boolean');
+  }
+}
+
+function buildSegments(hosts: HostPlan[], project: Project, groupMembers: Map<string, string[]>, problems: PlanProblem[]): Segment[] {
+  const segments: Segment[] = [];
+  const segOfTask = new Map<string, Segment>();
+  const afterKeys = (t: Task) => targetAfters(project, t.target).map(({ target }) => keyOf(target)).sort();
+  for (const h of hosts) {
+    let cur: Segment | undefined;
+    let curKey = '';
+    h.tasks.forEach((t) => {
+      const key = afterKeys(t).join('|');
+      if (!cur || key !== curKey) {
+        const prev: Segment | undefined = cur;
+        cur = { id: `${h.name}@${segments.filter((s) => s.host === h.name).length}`, host: h.name, tasks: [], deps: prev ? [prev.id] : [], waitsFor: afterKeys(t) };
+        curKey = key;
+        segments.push(cur);
+      }
+      cur.tasks.push(t);
+      segOfTask.set(t.id, cur);
+    });
+    if (!cur) segments.push({ id: `${h.name}@0`, host: h.name, tasks: [], deps: [], waitsFor: [] });
+  }
+  // after(): a segment waits for the last task of each awaited target on each of its hosts.
+  const planned = new Map(hosts.map((h) => [h.name, h]));
+  for (const s of segments) {
+    const first = s.tasks[0];
+    if (!first) continue;
+    for (const { target } of targetAfters(project, first.target)) {
+      const members = target.kind === 'host' ? [target.name] : groupMembers.get(target.name) ?? [];
+      for (const m of members) {
+        const hp = planned.get(m);
+        if (!hp) continue;
+        const label = `${target.kind} ${target.name}`;
+        const last = [...hp.tasks].reverse().find((t) => t.target === label);
+        if (!last) continue;
+        const dep = segOfTask.get(last.id)!;
+        if (dep.id !== s.id && !s.deps.includes(dep.id)) s.deps.push(dep.id);
+        if (dep.id === s.id) problems.push({ message: `${first.target} waits for ${label}, whose operations on ${m} come in the same sequence: a cycle`, host: m, callSite: first.callSite });
+      }
+    }
+  }
+  const cycle = findCycle(segments.map((s) => ({ id: s.id, deps: s.deps })));
+  if (cycle) {
+    const describe = (id: string) => {
+      const s = segments.find((x) => x.id === id)!;
+      return `${s.host} (${s.tasks[0]?.target ?? 'no tasks'}${s.tasks[0]?.callSite ? ' at ' + formatCallSite(s.tasks[0].callSite) : ''})`;
+    };
+    problems.push({ message: `after() makes a cycle: ${cycle.map(describe).join(' → ')}` });
+  }
+  return segments;
+}
+
+function targetAfters(project: Project, label: string): { target: Target }[] {
+  const [kind, ...rest] = label.split(' ');
+  const name = rest.join(' ');
+  const t = kind === 'host' ? project.hostTargets.get(name)?.target : kind === 'group' ? project.groupTargets.get(name)?.target : undefined;
+  return t?.afters ?? [];
+}

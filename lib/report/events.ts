@@ -1,0 +1,55 @@
+import type { ShipshapeError, CallSite } from '../errors.js';
+import type { Change } from '../ops/types.js';
+import type { PlanProblem } from '../plan/types.js';
+
+export type TaskStatus = 'pending' | 'running' | 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface TaskInfo {
+  id: string;
+  host: string;
+  name: string;
+  op: string;
+  handler?: string;
+  callSite?: CallSite;
+}
+
+export interface TaskResult {
+  status: Exclude<TaskStatus, 'pending' | 'running'>;
+  changes: Change[];
+  /** Why nothing was done, or why it was skipped. */
+  reason?: string;
+  /** Check mode: the op could not know and would run. */
+  unknown?: boolean;
+  error?: ShipshapeError;
+  stdout?: string;
+  durationMs: number;
+}
+
+/** Per host counts, as Ansible's recap: `ok` counts every task that succeeded, changed or not. */
+export interface HostStats {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: number;
+}
+
+export interface RunSummary {
+  ok: boolean;
+  hosts: Record<string, HostStats>;
+  check: boolean;
+  durationMs: number;
+}
+
+/** What the engine tells reporters. The engine never prints. */
+export type EngineEvent =
+  | { type: 'plan-invalid'; problems: PlanProblem[] }
+  | { type: 'run-start'; hosts: string[]; tasks: number; check: boolean; diff: boolean }
+  | { type: 'host-start'; host: string }
+  | { type: 'host-unreachable'; host: string; error: ShipshapeError }
+  | { type: 'task-start'; task: TaskInfo }
+  | { type: 'task-end'; task: TaskInfo; result: TaskResult; check: boolean }
+  | { type: 'host-end'; host: string; stats: HostStats }
+  | { type: 'run-end'; summary: RunSummary };
+
+export type Reporter = (e: EngineEvent) => void;

@@ -1,0 +1,13 @@
+import type { HostStats } from './events.js';
+
+/** Ansible's PLAY RECAP, one line per host. */
+export function recap(hosts: Record<string, HostStats>): string {
+  const names = Object.keys(hosts);
+  const w = Math.max(4, ...names.map((n) => n.length));
+  const lines = ['RECAP'];
+  for (const n of names) {
+    const s = hosts[n]!;
+    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}`);
+  }
+  return lines.join('\n');
+}

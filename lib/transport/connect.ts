@@ -1,0 +1,25 @@
+import type { HostPlan } from '../plan/types.js';
+import { LocalTransport } from './local.js';
+import type { Transport } from './types.js';
+
+export interface ConnectOptions {
+  acceptNewHostKeys?: boolean;
+  connectTimeoutMs?: number;
+}
+
+/** The transport for a planned host: local, or a pooled SSH connection. */
+export async function connectHost(h: HostPlan, o: ConnectOptions = {}): Promise<Transport> {
+  if (h.options.transport === 'local') return new LocalTransport(h.name);
+  const { createSshTransport } = await import('./ssh.js');
+  return createSshTransport(h.name, {
+    address: h.options.address,
+    port: h.options.port,
+    user: h.options.user,
+    privateKey: h.options.privateKey,
+    passphrase: h.options.passphrase,
+    knownHostsFile: h.options.knownHostsFile,
+    proxyJump: h.options.proxyJump,
+    acceptNewHostKeys: o.acceptNewHostKeys,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
+}

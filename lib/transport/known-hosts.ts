@@ -1,0 +1,142 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** One key line of a known_hosts file. */
+export interface KnownHostEntry {
+  file: string;
+  /** 1-based line number, as OpenSSH and editors count. */
+  line: number;
+  marker?: 'revoked' | 'cert-authority';
+  /** The host field as written: a comma list of patterns, or one `|1|salt|hash`. */
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+}
+
+/** What a known_hosts lookup found for a presented host key. */
+export type HostKeyStatus =
+  | { status: 'known'; entry: KnownHostEntry }
+  | { status: 'unknown' }
+  | { status: 'changed'; entry: KnownHostEntry }
+  | { status: 'revoked'; entry: KnownHostEntry };
+
+/**
+ * Parses the text of a known_hosts file. Comments, blank lines and lines that are not
+ * `[marker] hosts keytype base64 [comment]` are skipped, as OpenSSH does.
+ *
+ * @example
+ * parseKnownHosts('[10.77.0.11]:2222 ssh-ed25519 AAAAC3...\n', '~/.ssh/known_hosts')
+ */
+export function parseKnownHosts(text: string, file = 'known_hosts'): KnownHostEntry[] {
+  const out: KnownHostEntry[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const fields = raw.trim().split(/\s+/);
+    if (fields[0] === '' || fields[0]!.startsWith('#')) return;
+    let marker: KnownHostEntry['marker'];
+    if (fields[0]!.startsWith('@')) {
+      const m = fields.shift()!;
+      if (m !== '@revoked' && m !== '@cert-authority') return;
+      marker = m.slice(1) as KnownHostEntry['marker'];
+    }
+    const [hosts, keyType, b64] = fields;
+    if (!hosts || !keyType || !b64 || !/^[A-Za-z0-9+/]+=*$/.test(b64)) return;
+    const key = Buffer.from(b64, 'base64');
+    if (blobType(key) !== keyType) return;
+    out.push({ file, line: i + 1, marker, hosts, keyType, key });
+  });
+  return out;
+}
+
+/** The name OpenSSH looks a host up by: `host` on port 22, else `[host]:port`. */
+export function hostLookupName(host: string, port = 22): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** Whether an entry's host field names this host and port (hashed entries included). */
+export function entryMatches(entry: Pick<KnownHostEntry, 'hosts'>, host: string, port = 22): boolean {
+  const name = hostLookupName(host, port);
+  if (entry.hosts.startsWith('|1|')) {
+    const [, , salt, hash] = entry.hosts.split('|');
+    if (!salt || !hash) return false;
+    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    return mac === hash;
+  }
+  let matched = false;
+  for (const pattern of entry.hosts.split(',')) {
+    const negated = pattern.startsWith('!');
+    if (!globMatch(negated ? pattern.slice(1) : pattern, name)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+/**
+ * Checks a presented host key against known_hosts entries, as OpenSSH does: a matching
+ * `@revoked` line refuses it; a line with the same key accepts it; a line for this host
+ * with the same key type but another key means the key changed.
+ */
+export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyStatus {
+  const mine = entries.filter((e) => e.marker !== 'cert-authority' && entryMatches(e, host, port));
+  const revoked = mine.find((e) => e.marker === 'revoked' && e.key.equals(key));
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const same = mine.find((e) => !e.marker && e.key.equals(key));
+  if (same) return { status: 'known', entry: same };
+  const type = blobType(key);
+  const changed = mine.find((e) => !e.marker && e.keyType === type);
+  return changed ? { status: 'changed', entry: changed } : { status: 'unknown' };
+}
+
+/** Reads and parses known_hosts files; a missing file has no entries. */
+export function readKnownHosts(files: readonly string[]): KnownHostEntry[] {
+  return files.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
+}
+
+/** The key types known for a host, so the client can ask for those first as OpenSSH does. */
+export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
+  const types = entries.filter((e) => !e.marker && entryMatches(e, host, port)).map((e) => e.keyType);
+  return [...new Set(types)];
+}
+
+/** The key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64. */
+export function fingerprint(key: Buffer): string {
+  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+}
+
+/** The key type named inside an SSH public key blob (`ssh-ed25519`, `ssh-rsa`, ...). */
+export function blobType(key: Buffer): string {
+  if (key.length < 4) return '';
+  const n = key.readUInt32BE(0);
+  return n > 0 && n < 64 && key.length >= 4 + n ? key.subarray(4, 4 + n).toString('latin1') : '';
+}
+
+/**
+ * A known_hosts line for a host key: `[addr]:port` form when the port is not 22,
+ * hashed (`|1|salt|hash`) when asked, like `HashKnownHosts yes`.
+ */
+export function knownHostsLine(host: string, port: number, key: Buffer, hashed = false): string {
+  let name = hostLookupName(host, port);
+  if (hashed) {
+    const salt = randomBytes(20);
+    name = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  }
+  return `${name} ${blobType(key)} ${key.toString('base64')}`;
+}
+
+/** Appends a host key to a known_hosts file, creating it (and its folder, mode 700) if needed. */
+export function addKnownHost(file: string, host: string, port: number, key: Buffer): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let prefix = '';
+  if (existsSync(file)) {
+    const text = readFileSync(file, 'utf8');
+    if (text !== '' && !text.endsWith('\n')) prefix = '\n';
+  }
+  // One write with O_APPEND: concurrent first contacts do not interleave lines.
+  appendFileSync(file, `${prefix}${knownHostsLine(host, port, key)}\n`, { mode: 0o600 });
+}
+
+function globMatch(pattern: string, text: string): boolean {
+  const re = pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(text.toLowerCase());
+}
