@@ -114,8 +114,7 @@ export class HostRun {
         };
       }
     } catch (e) {
-      const err = toShipshapeError(e, { host: t.host, task: t.name, op: t.kind, callSite: t.callSite });
-      const withTask = err.task ? err : new ShipshapeError(err.message, { ...err, host: err.host ?? t.host, task: t.name, callSite: t.callSite, cause: err.cause });
+      const withTask = withTaskContext(toShipshapeError(e), t);
       result = { status: withTask.unreachable ? 'unreachable' : 'failed', changes: [], error: withTask, durationMs: 0 };
       if (withTask.unreachable) this.unreachable = true;
       else this.failed = true;
@@ -164,6 +163,16 @@ export class HostRun {
   get ok(): boolean {
     return !this.failed && !this.unreachable;
   }
+}
+
+/** The error with the task's host, name, op and call site filled in where it lacks them. */
+function withTaskContext(err: ShipshapeError, t: Task): ShipshapeError {
+  if (err.host && err.task && err.callSite) return err;
+  return new ShipshapeError(err.message, {
+    host: err.host ?? t.host, task: err.task ?? t.name, op: err.op ?? t.kind, callSite: err.callSite ?? t.callSite,
+    command: err.command, exitCode: err.exitCode, stderr: err.stderr, stdout: err.stdout, fix: err.fix,
+    unreachable: err.unreachable, cause: err.cause ?? err,
+  });
 }
 
 function notifyList(t: Task): string[] {

@@ -50,9 +50,11 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
   if (o.limit?.length) {
     const keep = new Set<string>();
     for (const l of o.limit) {
-      if (targetsOf.has(l)) keep.add(l);
-      else if (groupMembers.has(l) || inv.groups.has(l)) for (const m of groupMembers.get(l) ?? inv.groups.get(l)!) if (targetsOf.has(m)) keep.add(m);
-      else problems.push({ message: `--limit ${JSON.stringify(l)} names no host or group of this plan (hosts: ${[...targetsOf.keys()].join(', ') || 'none'})` });
+      if (targetsOf.has(l)) {
+        keep.add(l);
+      } else if (groupMembers.has(l) || inv.groups.has(l)) {
+        for (const m of groupMembers.get(l) ?? inv.groups.get(l)!) if (targetsOf.has(m)) keep.add(m);
+      } else problems.push({ message: `--limit ${JSON.stringify(l)} names no host or group of this plan (hosts: ${[...targetsOf.keys()].join(', ') || 'none'})` });
     }
     selected = selected.filter((h) => keep.has(h));
   }

@@ -1,0 +1,51 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createProject } from '../../lib/dsl/project.js';
+import { deployProject } from '../../lib/engine/deploy.js';
+import { plainReporter } from '../../lib/report/plain.js';
+import { secret } from '../../lib/secret.js';
+import { tmpDir } from '../support/tmp.js';
+
+test('the plain reporter prints a line per task, unified diffs with --diff, and a recap', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    writeFileSync(join(dir, 'conf'), 'a\nb\nc\n');
+    const p = createProject();
+    p.host('box', { transport: 'local' })
+      .file(join(dir, 'conf'), { content: 'a\nB\nc\n' })
+      .file(join(dir, 'same'), { state: 'absent' });
+    let out = '';
+    const r = await deployProject(p, { argv: ['--diff'], keepExitCode: true, reporter: plainReporter({ diff: true, write: (s) => { out += s; } }) });
+    assert.is(r.exitCode, 0);
+    assert.match(out, `box | file ${join(dir, 'conf')} | changed (content)`);
+    assert.match(out, '-b\n+B');
+    assert.match(out, `box | file ${join(dir, 'same')} (absent) | ok`);
+    assert.match(out, /box\s+: ok=2\s+changed=1\s+unreachable=0\s+failed=0\s+skipped=0/);
+  } finally { cleanup(); }
+});
+
+test('a secret never shows in output, diffs or the JSON report', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const token = 'tok-SUPER-SECRET-123';
+    const p = createProject();
+    p.host('box', { transport: 'local' })
+      .file(join(dir, 'token'), { content: secret(token), mode: 0o600 })
+      .shell(`echo ${token} >&2; exit 1`, { name: 'leaky' });
+    let out = '';
+    const json = join(dir, 'report.json');
+    const r = await deployProject(p, { argv: ['--diff', '--json', json], keepExitCode: true, reporter: plainReporter({ diff: true, write: (s) => { out += s; } }) });
+    assert.is(r.exitCode, 2);
+    assert.is(readFileSync(join(dir, 'token'), 'utf8'), token, 'the real value reached the file');
+    assert.not.match(out, token);
+    assert.match(out, 'content is secret');
+    assert.match(out, '********');
+    const report = readFileSync(json, 'utf8');
+    assert.not.match(report, token);
+    assert.is(JSON.parse(report).summary.hosts.box.failed, 1);
+  } finally { cleanup(); }
+});
+
+test.run();
