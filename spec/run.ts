@@ -3,9 +3,10 @@
 // Usage: tsx spec/run.ts [pattern]   (pattern: a regexp on the file path; default all)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const uvuBin = require.resolve('uvu/bin.js');
+const uvuBin = join(dirname(require.resolve('uvu')), '..', 'bin.js');
 const pattern = process.argv[2] ?? '\\.spec\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'spec', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],

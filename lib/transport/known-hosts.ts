@@ -48,12 +48,22 @@ export function parseKnownHosts(text: string, file = 'known_hosts'): KnownHostEn
   return out;
 }
 
-/** The name OpenSSH looks a host up by: `host` on port 22, else `[host]:port`. */
+/**
+ * The name OpenSSH looks a host up by: `host` on port 22, else `[host]:port`.
+ *
+ * @example
+ * hostLookupName('10.77.0.11', 2222)   // '[10.77.0.11]:2222'
+ */
 export function hostLookupName(host: string, port = 22): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-/** Whether an entry's host field names this host and port (hashed entries included). */
+/**
+ * Whether an entry's host field names this host and port (hashed entries, wildcards and `!negations` included).
+ *
+ * @example
+ * entryMatches({ hosts: 'web-01,10.77.0.*' }, '10.77.0.11')   // true
+ */
 export function entryMatches(entry: Pick<KnownHostEntry, 'hosts'>, host: string, port = 22): boolean {
   const name = hostLookupName(host, port);
   if (entry.hosts.startsWith('|1|')) {
@@ -76,6 +86,9 @@ export function entryMatches(entry: Pick<KnownHostEntry, 'hosts'>, host: string,
  * Checks a presented host key against known_hosts entries, as OpenSSH does: a matching
  * `@revoked` line refuses it; a line with the same key accepts it; a line for this host
  * with the same key type but another key means the key changed.
+ *
+ * @example
+ * checkHostKey(readKnownHosts([file]), '10.77.0.11', 22, key).status   // 'known' | 'unknown' | 'changed' | 'revoked'
  */
 export function checkHostKey(entries: readonly KnownHostEntry[], host: string, port: number, key: Buffer): HostKeyStatus {
   const mine = entries.filter((e) => e.marker !== 'cert-authority' && entryMatches(e, host, port));
@@ -88,23 +101,43 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
   return changed ? { status: 'changed', entry: changed } : { status: 'unknown' };
 }
 
-/** Reads and parses known_hosts files; a missing file has no entries. */
+/**
+ * Reads and parses known_hosts files; a missing file has no entries.
+ *
+ * @example
+ * readKnownHosts([join(homedir(), '.ssh/known_hosts')])
+ */
 export function readKnownHosts(files: readonly string[]): KnownHostEntry[] {
   return files.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
 }
 
-/** The key types known for a host, so the client can ask for those first as OpenSSH does. */
+/**
+ * The key types known for a host, so the client can ask for those first as OpenSSH does.
+ *
+ * @example
+ * knownKeyTypes(entries, '10.77.0.11', 22)   // ['ssh-ed25519']
+ */
 export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
   const types = entries.filter((e) => !e.marker && entryMatches(e, host, port)).map((e) => e.keyType);
   return [...new Set(types)];
 }
 
-/** The key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64. */
+/**
+ * The key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64.
+ *
+ * @example
+ * fingerprint(key)   // 'SHA256:JsbbTw3/+CM1W7XNmyVPhpHzNhXdo/0EnSni+FrBaqk'
+ */
 export function fingerprint(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
 
-/** The key type named inside an SSH public key blob (`ssh-ed25519`, `ssh-rsa`, ...). */
+/**
+ * The key type named inside an SSH public key blob (`ssh-ed25519`, `ssh-rsa`, ...).
+ *
+ * @example
+ * blobType(Buffer.from(pubLine.split(' ')[1], 'base64'))   // 'ssh-ed25519'
+ */
 export function blobType(key: Buffer): string {
   if (key.length < 4) return '';
   const n = key.readUInt32BE(0);
@@ -114,6 +147,9 @@ export function blobType(key: Buffer): string {
 /**
  * A known_hosts line for a host key: `[addr]:port` form when the port is not 22,
  * hashed (`|1|salt|hash`) when asked, like `HashKnownHosts yes`.
+ *
+ * @example
+ * knownHostsLine('127.0.0.1', 2222, key)   // '[127.0.0.1]:2222 ssh-ed25519 AAAA...'
  */
 export function knownHostsLine(host: string, port: number, key: Buffer, hashed = false): string {
   let name = hostLookupName(host, port);
@@ -124,7 +160,12 @@ export function knownHostsLine(host: string, port: number, key: Buffer, hashed =
   return `${name} ${blobType(key)} ${key.toString('base64')}`;
 }
 
-/** Appends a host key to a known_hosts file, creating it (and its folder, mode 700) if needed. */
+/**
+ * Appends a host key to a known_hosts file, creating it (and its folder, mode 700) if needed.
+ *
+ * @example
+ * addKnownHost(join(homedir(), '.ssh/known_hosts'), '10.77.0.11', 22, key)
+ */
 export function addKnownHost(file: string, host: string, port: number, key: Buffer): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let prefix = '';

@@ -15,12 +15,22 @@ export interface SshConfigEntry {
   identityAgent?: string;
 }
 
-/** The default OpenSSH client config of the current user. */
+/**
+ * The default OpenSSH client config of the current user.
+ *
+ * @example
+ * defaultSshConfigPath()   // '/root/.ssh/config'
+ */
 export function defaultSshConfigPath(): string {
   return join(homedir(), '.ssh', 'config');
 }
 
-/** Expands a leading `~` (and `~/`) to the home folder. */
+/**
+ * Expands a leading `~` (and `~/`) to the home folder.
+ *
+ * @example
+ * expandHome('~/.ssh/id_ed25519')   // '/root/.ssh/id_ed25519'
+ */
 export function expandHome(p: string): string {
   if (p === '~') return homedir();
   return p.startsWith('~/') ? join(homedir(), p.slice(2)) : p;

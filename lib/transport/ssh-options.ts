@@ -70,8 +70,8 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
     ? [expandHome(opts.privateKey)]
     : cfg.identityFiles ?? DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
   const agent = opts.agent === false ? undefined : opts.agent ?? cfg.identityAgent ?? process.env.SSH_AUTH_SOCK;
-  const known = opts.knownHostsFile === undefined ? cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')]
-    : Array.isArray(opts.knownHostsFile) ? opts.knownHostsFile : [opts.knownHostsFile];
+  const given = opts.knownHostsFile === undefined ? [] : ([] as string[]).concat(opts.knownHostsFile);
+  const known = given.length ? given : cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')];
   const r: ResolvedSshOptions = {
     host: opts.host,
     address: opts.address ?? cfg.hostName ?? opts.host,

@@ -16,6 +16,9 @@ export class SftpFallback extends Error {}
  * Uploads over SFTP without a half-written file at `path` at any time: the data goes to a
  * temp file in the same folder, gets its mode (and owner, with `chown` over exec), then is
  * renamed over the target (posix-rename@openssh.com, else `mv -f`).
+ *
+ * @example
+ * await putOverSftp(transport, sftp, '/etc/motd', Buffer.from('hi\n'), { mode: 0o644, owner: 'root' });
  */
 export async function putOverSftp(t: Transport, sftp: SFTPWrapper, path: string, data: Buffer, opts: PutOptions): Promise<void> {
   const dir = path.replace(/\/[^/]*$/, '') || '/';
@@ -60,7 +63,12 @@ export async function putOverSftp(t: Transport, sftp: SFTPWrapper, path: string,
   }
 }
 
-/** Uploads through `putScript` over exec with the data on stdin: the way under become. */
+/**
+ * Uploads through `putScript` over exec with the data on stdin: the way under become.
+ *
+ * @example
+ * await putOverShell(transport, '/etc/app.conf', data, { become: true, mode: 0o640 });
+ */
 export async function putOverShell(t: Transport, path: string, data: Buffer, opts: PutOptions): Promise<void> {
   const script = putScript(path, opts);
   const r = await t.exec(script, { stdin: data, become: opts.become });

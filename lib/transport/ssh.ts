@@ -98,7 +98,7 @@ export class SshTransport implements Transport {
     if (!pending) return;
     const c = await pending.catch(() => undefined);
     if (!c) return;
-    await new Promise<void>((resolve) => {
+    if (!this.lost) await new Promise<void>((resolve) => {
       c.client.once('close', () => resolve());
       endAll(c);
       setTimeout(resolve, 2000).unref();
@@ -182,6 +182,7 @@ export class SshTransport implements Transport {
         if (err) {
           // Another client's sessions can still fill MaxSessions: wait a little and try again.
           if (/open failure/i.test(err.message) && attempt < 4) {
+            log('%s: %s; trying again', this.host, err.message);
             return settle(() => setTimeout(() => this.run(client, command, stdin, timeoutMs, attempt + 1).then(resolve, reject), 100 * 2 ** attempt));
           }
           return settle(() => reject(new ShipshapeError(`cannot open an SSH channel on ${this.host}: ${err.message}`, {
@@ -196,7 +197,7 @@ export class SshTransport implements Transport {
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errs.push(d));
         stream.on('exit', (c: number | null, signal?: string) => {
-          code = c ?? 128 + ((signal && constants.signals[`SIG${signal}` as keyof typeof constants.signals]) || 0);
+          code = c ?? 128 + ((signal && constants.signals[`SIG${signal.replace(/^SIG/, '')}` as keyof typeof constants.signals]) || 0);
         });
         stream.on('error', () => { /* a write after the command exited; the exit status says what happened */ });
         stream.on('close', () => {
@@ -211,14 +212,28 @@ export class SshTransport implements Transport {
         if (timeoutMs) {
           timer = setTimeout(() => {
             timedOut = true;
-            stream.signal('KILL');
+            killChannel(stream);
             stream.close();
+            // A server that ignores the signal keeps the channel until the command ends: do not wait for it.
+            timer = setTimeout(() => settle(() => resolve({ code: 124, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(errs).toString('utf8')}timed out after ${timeoutMs} ms\n` })), 1000);
           }, timeoutMs);
         }
         stream.end(stdin ?? Buffer.alloc(0));
       });
     });
   }
+}
+
+/**
+ * Sends SIGKILL to the command's process group (OpenSSH's "signal" request). ssh2's
+ * `channel.signal()` refuses once stdin was ended, which it always is here, so this goes
+ * one level down.
+ */
+function killChannel(stream: ClientChannel): void {
+  const ch = stream as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?(id: number, sig: string): void } } };
+  try {
+    if ((ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof') && ch.outgoing.id !== undefined) ch._client?._protocol?.signal?.(ch.outgoing.id, 'KILL');
+  } catch { /* not supported: closing the channel is all we can do */ }
 }
 
 /**
