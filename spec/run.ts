@@ -7,12 +7,17 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const uvuBin = join(dirname(require.resolve('uvu')), '..', 'bin.js');
-const pattern = process.argv[2] ?? '\\.spec\\.ts$';
+const only = process.argv[2];
+const pattern = only ? `^(?=.*(?:${only})).*\\.spec\\.ts$` : '\\.spec\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'spec', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: '0' },
+  env: { ...withoutForceColor(process.env), NO_COLOR: '1' },
 });
 let text = '';
+function withoutForceColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _drop, ...rest } = env;
+  return rest;
+}
 child.stdout.on('data', (d: Buffer) => { process.stdout.write(d); text += d.toString('utf8'); });
 child.on('close', (code) => {
   const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);

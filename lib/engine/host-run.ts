@@ -49,7 +49,7 @@ export class HostRun {
     const probes = [{ key: 'facts', script: FACTS_PROBE }];
     for (const t of this.plan.tasks) {
       if (!sameBecome(t.become, this.batchBecome)) continue;
-      const s = t.op.probe(t.args);
+      const s = t.op.probe(t.args, { baseDir: t.baseDir });
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
     const batch = batchScript(probes);
@@ -101,7 +101,7 @@ export class HostRun {
         result = { status: 'skipped', changes: [], reason: 'when was false', durationMs: 0 };
       } else {
         const useBatch = !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
-        const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become);
+        const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
         const out = await runOp(t.op, t.args, this.transport!, {
           host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name,
         });

@@ -19,8 +19,8 @@ export interface OpOutcome {
 }
 
 /** Runs an op's probe alone. */
-export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: Become | undefined): Promise<Probed> {
-  const script = op.probe(args);
+export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: Become | undefined, baseDir: string): Promise<Probed> {
+  const script = op.probe(args, { baseDir });
   if (script === undefined) return { stdout: '', code: 0 };
   const r = await t.exec(script, { become });
   return { stdout: r.stdout, code: r.code };
@@ -31,7 +31,7 @@ export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: B
  * A failing action throws a ShipshapeError with the command, exit code and stderr.
  */
 export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOptions): Promise<OpOutcome> {
-  const probed = o.probed ?? (await probeOp(op, args, t, o.become));
+  const probed = o.probed ?? (await probeOp(op, args, t, o.become, o.baseDir));
   const diff = await op.diff(args, probed, o);
   const changed = diff.changes.length > 0 || diff.unknown === true;
   if (!changed || o.check) return { changed, diff, results: [] };

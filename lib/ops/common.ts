@@ -18,14 +18,24 @@ export function isValidName(name: string): boolean {
   return typeof name === 'string' && (/^[a-z_][a-z0-9_.-]*\$?$/i.test(name) && name.length <= 32 || /^\d+$/.test(name));
 }
 
-/** A problem sentence when `value` is not an absolute remote path. */
+/**
+ * A problem sentence when `value` is not an absolute remote path.
+ *
+ * @example
+ * absolutePathProblem('dest', 'etc/x')   // 'dest "etc/x" must be an absolute path'
+ */
 export function absolutePathProblem(label: string, value: unknown): string | undefined {
   if (typeof value !== 'string' || !value.startsWith('/')) return `${label} ${JSON.stringify(value)} must be an absolute path`;
   if (value.includes('\0') || value.includes('\n')) return `${label} ${JSON.stringify(value)} must not contain a NUL or newline character`;
   return undefined;
 }
 
-/** A problem sentence when `value` is not one of `allowed` (undefined is allowed: the default). */
+/**
+ * A problem sentence when `value` is not one of `allowed` (undefined is allowed: the default).
+ *
+ * @example
+ * oneOfProblem('state', 'gone', ['present', 'absent'])   // 'state "gone" is not one of present, absent'
+ */
 export function oneOfProblem(label: string, value: unknown, allowed: readonly string[]): string | undefined {
   if (value === undefined || allowed.includes(value as string)) return undefined;
   return `${label} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`;
@@ -71,7 +81,12 @@ export function parseStat(line: string): StatResult {
 /** Marker line that starts a named section of a probe's output. */
 const MARK = '::shipshape::';
 
-/** Probe fragment printing a section marker; parse the output with {@link splitSections}. */
+/**
+ * Probe fragment printing a section marker; parse the output with {@link splitSections}.
+ *
+ * @example
+ * `${section('group')}; getent group ${quote(name)}`
+ */
 export function section(name: string): string {
   return `echo ${quote(`${MARK}${name}`)}`;
 }
@@ -79,6 +94,9 @@ export function section(name: string): string {
 /**
  * Splits probe output into its named sections (see {@link section}). A section's text keeps
  * its lines, without the marker; sections that were not printed are absent.
+ *
+ * @example
+ * splitSections(probed.stdout).group   // 'www:x:1500:\n'
  */
 export function splitSections(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -93,7 +111,12 @@ export function splitSections(stdout: string): Record<string, string> {
   return out;
 }
 
-/** The sh word list `a b c` of `items`, each quoted. */
+/**
+ * The sh word list `a b c` of `items`, each quoted.
+ *
+ * @example
+ * `sha256sum -- ${words(['app.py', "it's"])}`   // sha256sum -- app.py 'it'\''s'
+ */
 export function words(items: readonly string[]): string {
   return items.map((i) => quote(i)).join(' ');
 }

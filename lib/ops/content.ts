@@ -1,9 +1,11 @@
 /** Probing and diffing a remote file's content: shared by file, copy, template and line. */
 import { createHash } from 'node:crypto';
+import { ShipshapeError } from '../errors.js';
 import { isSecret, reveal, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
-import { parseStat, statProbe, type StatResult } from './common.js';
-import type { Change } from './types.js';
+import { attrActions, attrChanges, type Attrs } from './attrs.js';
+import { parseMode, parseStat, statProbe, type StatResult } from './common.js';
+import type { Action, Change } from './types.js';
 
 /** Files up to this size come back with the probe, so `--diff` needs no second round trip. */
 export const INLINE_LIMIT = 64 * 1024;
@@ -59,7 +61,7 @@ export function contentChange(path: string, want: Buffer, state: ContentState, s
     after: `sha256:${sha256(want).slice(0, 12)}`,
     content: {
       path,
-      before: before ?? `(current content not shown: larger than ${INLINE_LIMIT / 1024} KiB)\n`,
+      before: before ?? `(current content not shown: ${state.sha256 ? `sha256:${state.sha256.slice(0, 12)}` : 'not fetched'})\n`,
       after: shown(want),
       secret,
     },
@@ -69,4 +71,54 @@ export function contentChange(path: string, want: Buffer, state: ContentState, s
 /** Binary content is summarised: a line diff of it would be noise. */
 function shown(data: Buffer): string {
   return isText(data) ? data.toString('utf8') : `(binary content: ${data.length} bytes, sha256:${sha256(data).slice(0, 12)})\n`;
+}
+
+/** What a content-managing op (copy, template, line) hands from diff to apply. */
+export interface PutData {
+  path: string;
+  content: Buffer;
+  state: ContentState;
+}
+
+/**
+ * Changes for a file that should hold `want` with the given attributes: `content` (with a
+ * before/after for `--diff`) and, for an existing file, owner/group/mode. Throws when the
+ * path is something other than a file.
+ *
+ * @example
+ * const changes = fileChanges(a.dest, rendered, parseContentProbe(probed.stdout), a, ctx.host)
+ */
+export function fileChanges(path: string, want: Buffer, state: ContentState, attrs: Attrs, host: string, secret = false): Change[] {
+  const cur = state.stat.type;
+  if (cur !== 'absent' && cur !== 'file') {
+    throw new ShipshapeError(`${path} exists as a ${cur}, not a file`, { host, fix: `remove it first (file with state: 'absent') or choose another path` });
+  }
+  const changes: Change[] = [];
+  const c = contentChange(path, want, state, secret);
+  if (c) changes.push(c);
+  if (cur !== 'absent') changes.push(...attrChanges(attrs, state.stat));
+  return changes;
+}
+
+/**
+ * The actions for {@link fileChanges}: one atomic `put` when the content differs (it also sets
+ * mode and owner: the wanted ones, else the current ones, else `defaultMode`), otherwise
+ * chown/chmod.
+ *
+ * @example
+ * apply: (a, diff) => fileActions(diff.data as PutData, a, diff.changes)
+ */
+export function fileActions(data: PutData, attrs: Attrs, changes: Change[], defaultMode = 0o644): Action[] {
+  if (!changes.some((c) => c.what === 'content')) return attrActions(data.path, attrs, changes);
+  const st = data.state.stat;
+  return [{
+    kind: 'put', path: data.path, data: data.content,
+    mode: parseMode(attrs.mode) ?? st.mode ?? defaultMode,
+    // Keep the current owner by id: a uid without a name would make chown fail.
+    owner: attrs.owner ?? idOr(st.uid, st.owner), group: attrs.group ?? idOr(st.gid, st.group),
+  }];
+}
+
+function idOr(id: number | undefined, name: string | undefined): string | undefined {
+  return id !== undefined ? String(id) : name;
 }

@@ -4,8 +4,8 @@ import { ShipshapeError } from '../errors.js';
 import { isSecret, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
-import { parseMode } from './common.js';
-import { contentChange, contentProbe, parseContentProbe, toBuffer, type ContentState } from './content.js';
+import { absolutePathProblem, oneOfProblem } from './common.js';
+import { contentProbe, fileActions, fileChanges, parseContentProbe, toBuffer, type PutData } from './content.js';
 import type { Action, Change, OpSpec } from './types.js';
 
 export interface FileArgs extends Attrs {
@@ -30,11 +30,6 @@ function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
   return a.state ?? (a.target !== undefined ? 'link' : 'file');
 }
 
-interface FileData {
-  content?: Buffer;
-  state: ContentState;
-}
-
 /** Desired state of one path: content, directory, link or absence, with owner/group/mode. */
 export const fileOp: OpSpec<FileArgs> = {
   kind: 'file',
@@ -43,8 +38,10 @@ export const fileOp: OpSpec<FileArgs> = {
   validate(a, ctx) {
     const problems = validateAttrs(a);
     const state = stateOf(a);
-    if (!a.path || !a.path.startsWith('/')) problems.push(`path ${JSON.stringify(a.path)} must be an absolute path`);
-    if (!['file', 'directory', 'link', 'absent', 'touch'].includes(state)) problems.push(`state ${JSON.stringify(a.state)} is not one of file, directory, link, absent, touch`);
+    const pp = absolutePathProblem('path', a.path);
+    if (pp) problems.push(pp);
+    const sp = oneOfProblem('state', state, ['file', 'directory', 'link', 'absent', 'touch']);
+    if (sp) problems.push(sp);
     if (a.content !== undefined && a.src !== undefined) problems.push('give either content or src, not both');
     if ((a.content !== undefined || a.src !== undefined) && state !== 'file') problems.push(`content and src go with state 'file', not ${JSON.stringify(state)}`);
     if (state === 'link' && !a.target) problems.push("state 'link' needs a target");
@@ -82,15 +79,10 @@ export const fileOp: OpSpec<FileArgs> = {
     let content: Buffer | undefined;
     if (a.content !== undefined) content = toBuffer(a.content);
     else if (a.src !== undefined) content = readFileSync(resolve(ctx.baseDir, a.src));
-    if (content === undefined) {
-      if (cur === 'absent') content = Buffer.alloc(0);
-    }
-    if (content !== undefined) {
-      const c = contentChange(a.path, content, state, isSecret(a.content));
-      if (c) changes.push(c);
-    }
-    if (cur !== 'absent') changes.push(...attrChanges(a, state.stat));
-    const data: FileData = { content, state };
+    else if (cur === 'absent') content = Buffer.alloc(0);
+    if (content !== undefined) changes.push(...fileChanges(a.path, content, state, a, ctx.host, isSecret(a.content)));
+    else changes.push(...attrChanges(a, state.stat));
+    const data: PutData = { path: a.path, content: content ?? Buffer.alloc(0), state };
     return { changes, data, noop: content ? 'content, owner and mode are as wanted' : 'file exists with the wanted owner and mode' };
   },
 
@@ -110,15 +102,6 @@ export const fileOp: OpSpec<FileArgs> = {
       const attrs = created ? attrChanges(a, { type: 'directory' }) : changes;
       return [...mk, ...attrActions(a.path, a, attrs)];
     }
-    const data = diff.data as FileData;
-    if (changes.some((c) => c.what === 'content')) {
-      const st = data.state.stat;
-      return [{
-        kind: 'put', path: a.path, data: data.content!,
-        mode: parseMode(a.mode) ?? st.mode ?? 0o644,
-        owner: a.owner ?? st.owner, group: a.group ?? st.group,
-      }];
-    }
-    return attrActions(a.path, a, changes);
+    return fileActions(diff.data as PutData, a, changes);
   },
 };

@@ -88,7 +88,7 @@ export interface OpSpec<A> {
   /** Problems with the arguments, as sentences that name the value; empty when fine. */
   validate(args: A, ctx: ValidateContext): string[];
   /** The read-only probe script; undefined when the op needs none. */
-  probe(args: A): string | undefined;
+  probe(args: A, ctx: { baseDir: string }): string | undefined;
   diff(args: A, probed: Probed, ctx: OpContext): Diff | Promise<Diff>;
   apply(args: A, diff: Diff, ctx: OpContext): Action[];
 }

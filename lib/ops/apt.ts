@@ -1,0 +1,238 @@
+import { ShipshapeError } from '../errors.js';
+import { argv } from '../transport/quote.js';
+import { oneOfProblem, section, splitSections, words } from './common.js';
+import type { Action, Change, Diff, OpSpec } from './types.js';
+
+export interface AptArgs {
+  /** Debian package names, each optionally pinned: `nginx`, `nginx=1.22.1-9`, `libc6:amd64`. */
+  packages: string[];
+  /** `present` (default), `absent` (apt-get remove) or `latest` (upgraded to the candidate). */
+  state?: 'present' | 'absent' | 'latest';
+  /**
+   * Run `apt-get update` first. It runs only when it is useful (something to install, or
+   * `latest`, or no packages at all) and, with `cacheValidTime`, only when the lists are older.
+   * An update that runs counts as a change.
+   */
+  updateCache?: boolean;
+  /**
+   * Seconds the package lists stay fresh, judged by the mtime of /var/lib/apt/lists as
+   * Ansible does. Implies `updateCache`.
+   */
+  cacheValidTime?: number;
+}
+
+const LISTS = '/var/lib/apt/lists';
+const APT_GET = ['apt-get', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+const ENV = 'DEBIAN_FRONTEND=noninteractive';
+// Debian policy: lower case, digits, + - . ; at least two characters, starting alphanumeric.
+const NAME = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?$/;
+const VERSION = /^(?:\d+:)?[0-9][A-Za-z0-9.+~-]*(?:-[A-Za-z0-9.+~]+)?$/;
+
+interface Wanted { spec: string; name: string; version?: string }
+
+function parsePackage(spec: string): Wanted {
+  const i = spec.indexOf('=');
+  const name = i < 0 ? spec : spec.slice(0, i);
+  return { spec, name, version: i < 0 ? undefined : spec.slice(i + 1) };
+}
+
+const updates = (a: AptArgs) => a.updateCache === true || a.cacheValidTime !== undefined;
+const baseName = (name: string) => name.replace(/:.*$/, '');
+
+interface Installed { status: string; version: string }
+
+interface AptData { update: boolean; install: string[]; remove: string[] }
+
+/** Parses `dpkg-query -W -f='${Package} ${Status} ${Version}\n'` lines. */
+export function parseDpkg(text: string): Map<string, Installed> {
+  const out = new Map<string, Installed>();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\S+) (\S+) (\S+) ?(\S*)$/.exec(line.trim());
+    if (m) out.set(m[1]!, { status: m[4]!, version: m[5]! });
+  }
+  return out;
+}
+
+/** Parses `apt-cache policy` output into package → candidate version (undefined for `(none)`). */
+export function parsePolicy(text: string): Map<string, string | undefined> {
+  const out = new Map<string, string | undefined>();
+  let pkg: string | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) { pkg = baseName(head[1]!); continue; }
+    const cand = /^\s+Candidate: (\S+)/.exec(line);
+    if (cand && pkg) out.set(pkg, cand[1] === '(none)' ? undefined : cand[1]);
+  }
+  return out;
+}
+
+/**
+ * Debian packages installed, removed or upgraded with `apt-get` (non-interactive, keeping
+ * changed config files). Installed state comes from `dpkg-query`, candidates from
+ * `apt-cache policy`, cache age from the mtime of /var/lib/apt/lists.
+ *
+ * @example
+ * host('web-01').apt(['nginx', 'supervisor'], { updateCache: true, cacheValidTime: 3600 })
+ */
+export const aptOp: OpSpec<AptArgs> = {
+  kind: 'apt',
+  describe: (a) => `apt ${(a.packages ?? []).join(' ') || 'update'}${a.state && a.state !== 'present' ? ` (${a.state})` : ''}`,
+
+  validate(a) {
+    const problems: string[] = [];
+    if (!Array.isArray(a.packages)) return [`packages ${JSON.stringify(a.packages)} must be a list of package names`];
+    if (a.packages.length === 0 && !updates(a)) problems.push('packages is empty: name at least one package, or pass updateCache: true to only update the lists');
+    const st = oneOfProblem('state', a.state, ['present', 'absent', 'latest']);
+    if (st) problems.push(st);
+    for (const spec of a.packages) {
+      if (typeof spec !== 'string') { problems.push(`package ${JSON.stringify(spec)} is not a string`); continue; }
+      const w = parsePackage(spec);
+      if (!NAME.test(w.name)) {
+        problems.push(`package ${JSON.stringify(spec)} is not a valid Debian package name (lower case letters, digits, + - . ; optionally =version)`);
+      } else if (w.version !== undefined && !VERSION.test(w.version)) {
+        problems.push(`package ${JSON.stringify(spec)} has an invalid version ${JSON.stringify(w.version)} (like 1.22.1-9 or 1:2.3-4)`);
+      } else if (w.version !== undefined && (a.state ?? 'present') !== 'present') {
+        problems.push(`package ${JSON.stringify(spec)} pins a version, which only goes with state 'present'`);
+      }
+    }
+    const seen = new Set<string>();
+    for (const spec of a.packages) {
+      const n = typeof spec === 'string' ? parsePackage(spec).name : '';
+      if (n && seen.has(n)) problems.push(`package ${JSON.stringify(n)} is listed twice`);
+      seen.add(n);
+    }
+    if (a.cacheValidTime !== undefined && !(Number.isInteger(a.cacheValidTime) && a.cacheValidTime >= 0)) {
+      problems.push(`cacheValidTime ${JSON.stringify(a.cacheValidTime)} must be a whole number of seconds (0 or more)`);
+    }
+    return problems;
+  },
+
+  probe(a) {
+    const names = a.packages.map((p) => parsePackage(p).name);
+    const parts: string[] = [];
+    if (names.length > 0) {
+      // dpkg-query exits 1 and complains on stderr for packages it never heard of: those are absent.
+      parts.push(section('dpkg'), `LC_ALL=C dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${words(names)} 2>/dev/null; echo "rc=$?"`);
+    }
+    if (a.state === 'latest' && names.length > 0) parts.push(section('policy'), `LC_ALL=C apt-cache policy -- ${words(names)} 2>/dev/null`);
+    if (updates(a)) {
+      parts.push(section('lists'), `echo "$(date +%s) $(stat -c %Y ${LISTS} 2>/dev/null || echo -) $(find ${LISTS} -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n 1 | wc -l)"`);
+    }
+    return parts.join('; ');
+  },
+
+  diff(a, probed, ctx): Diff {
+    const s = splitSections(probed.stdout);
+    const state = a.state ?? 'present';
+    const changes: Change[] = [];
+    const install: string[] = [];
+    const remove: string[] = [];
+    let installed = new Map<string, Installed>();
+    if (s.dpkg !== undefined) {
+      const rc = Number(/rc=(\d+)/.exec(s.dpkg)?.[1] ?? NaN);
+      if (!(rc === 0 || rc === 1)) {
+        throw new ShipshapeError(`dpkg-query failed (exit ${rc}): is this a Debian or Ubuntu host?`, { host: ctx.host, command: 'dpkg-query -W', exitCode: rc });
+      }
+      installed = parseDpkg(s.dpkg);
+    }
+    const policy = parsePolicy(s.policy ?? '');
+    const cache = cacheState(a, s.lists);
+    for (const w of a.packages.map(parsePackage)) {
+      const cur = installed.get(baseName(w.name));
+      const isIn = cur?.status === 'installed';
+      const what = `package ${w.name}`;
+      if (state === 'absent') {
+        if (isIn) { changes.push({ what, before: cur!.version, after: 'absent' }); remove.push(w.name); }
+      } else if (state === 'present') {
+        if (!isIn) { changes.push({ what, before: cur ? `${cur.status}` : 'absent', after: w.version ?? 'present' }); install.push(w.spec); }
+        else if (w.version !== undefined && cur!.version !== w.version) { changes.push({ what, before: cur!.version, after: w.version }); install.push(w.spec); }
+      } else {
+        const cand = policy.get(baseName(w.name));
+        if (cand === undefined && !cache.due && !ctx.check) {
+          throw new ShipshapeError(`package ${w.name} has no installation candidate`, {
+            host: ctx.host, fix: 'check the name, or pass updateCache: true so the package lists are fetched first',
+          });
+        }
+        if (!isIn || cand === undefined || cur!.version !== cand) {
+          changes.push({ what, before: isIn ? cur!.version : 'absent', after: cand ?? 'latest' });
+          install.push(w.spec);
+        }
+      }
+    }
+    // Updating only helps an install; `latest` may find newer versions after it.
+    const update = cache.due && (a.packages.length === 0 || state === 'latest' || install.length > 0);
+    if (update) changes.unshift({ what: 'cache', before: cache.age, after: 'updated' });
+    if (update && state === 'latest') {
+      for (const w of a.packages.map(parsePackage)) if (!install.includes(w.spec)) install.push(w.spec);
+    }
+    const data: AptData = { update, install, remove };
+    return { changes, data, noop: noopReason(a, state, cache) };
+  },
+
+  apply(a, diff): Action[] {
+    const d = diff.data as AptData;
+    const actions: Action[] = [];
+    // touch: apt-get update leaves the directory's mtime alone when nothing changed upstream.
+    if (d.update) actions.push({ kind: 'exec', command: `${ENV} apt-get -q update && touch ${LISTS}` });
+    if (d.install.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...APT_GET, 'install', '--', ...d.install])}` });
+    if (d.remove.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...APT_GET, 'remove', '--', ...d.remove])}` });
+    return actions;
+  },
+};
+
+interface CacheState { due: boolean; age: string }
+
+function cacheState(a: AptArgs, lists: string | undefined): CacheState {
+  if (!updates(a)) return { due: false, age: '' };
+  const [now, mtime, has] = (lists ?? '').trim().split(/\s+/);
+  if (has !== '1' || mtime === '-' || mtime === undefined) return { due: true, age: 'no package lists' };
+  const age = Number(now) - Number(mtime);
+  const text = `updated ${formatAge(age)} ago`;
+  if (a.cacheValidTime === undefined) return { due: true, age: text };
+  return { due: !(age >= 0 && age <= a.cacheValidTime), age: text };
+}
+
+function formatAge(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 120) return `${Math.max(0, s)}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+function noopReason(a: AptArgs, state: string, cache: CacheState): string {
+  const list = a.packages.join(', ');
+  const what = a.packages.length === 0 ? 'nothing to install'
+    : state === 'absent' ? `${list} not installed`
+      : state === 'latest' ? `${list} at the candidate version` : `${list} installed`;
+  if (!updates(a)) return what;
+  return cache.due ? `${what} (cache update skipped: nothing to install)` : `${what}; package lists fresh (${cache.age})`;
+}
+
+/**
+ * Two adjacent apt tasks as one apt-get call, or undefined when they cannot merge: a
+ * different state, different cache options (a task without cache options rides along),
+ * an update-only task, or the same package pinned differently.
+ *
+ * @example
+ * mergeApt({ packages: ['nginx'] }, { packages: ['htop'] })   // { packages: ['nginx', 'htop'] }
+ */
+export function mergeApt(a: AptArgs, b: AptArgs): AptArgs | undefined {
+  if ((a.state ?? 'present') !== (b.state ?? 'present')) return undefined;
+  if (a.packages.length === 0 || b.packages.length === 0) return undefined;
+  const ua = updates(a), ub = updates(b);
+  if (ua && ub && a.cacheValidTime !== b.cacheValidTime) return undefined;
+  const specs = new Map<string, string>();
+  for (const spec of [...a.packages, ...b.packages]) {
+    const n = parsePackage(spec).name;
+    const prev = specs.get(n);
+    if (prev !== undefined && prev !== spec) return undefined;
+    specs.set(n, spec);
+  }
+  const merged: AptArgs = { packages: [...specs.values()] };
+  if (a.state !== undefined || b.state !== undefined) merged.state = a.state ?? b.state;
+  const c = ua ? a : ub ? b : undefined;
+  if (c?.updateCache) merged.updateCache = true;
+  if (c?.cacheValidTime !== undefined) merged.cacheValidTime = c.cacheValidTime;
+  return merged;
+}

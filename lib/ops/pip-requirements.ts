@@ -1,0 +1,131 @@
+/** Python requirement strings and versions, as far as pip's idempotency check needs them. */
+
+/**
+ * PEP 503 normalized name.
+ *
+ * @example
+ * normalizeName('Flask_Cors')   // 'flask-cors'
+ */
+export function normalizeName(name: string): string {
+  return name.replace(/[-_.]+/g, '-').toLowerCase();
+}
+
+export interface Requirement {
+  /** As written. */
+  spec: string;
+  /** Normalized. */
+  name: string;
+  /** `[op, version]` pairs, all of which must hold. */
+  specifiers: [string, string][];
+}
+
+const REQ = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*?)\s*(?:;.*)?$/;
+const SPEC = /^(===|==|!=|~=|>=|<=|>|<)\s*([A-Za-z0-9.*+!_-]+)$/;
+
+/**
+ * Parses `name`, `name[extra]==1.2`, `name>=1,<2`, `name @ url`; undefined when it is none of those.
+ *
+ * @example
+ * parseRequirement('Flask>=3,<4')   // { spec: 'Flask>=3,<4', name: 'flask', specifiers: [['>=', '3'], ['<', '4']] }
+ */
+export function parseRequirement(spec: string): Requirement | undefined {
+  const s = spec.trim();
+  const at = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@\s*\S+/.exec(s);
+  if (at) return { spec, name: normalizeName(at[1]!), specifiers: [] };
+  const m = REQ.exec(s);
+  if (!m) return undefined;
+  const specifiers: [string, string][] = [];
+  if (m[3]) {
+    for (const part of m[3].split(',')) {
+      const sm = SPEC.exec(part.trim());
+      if (!sm) return undefined;
+      specifiers.push([sm[1]!, sm[2]!]);
+    }
+  }
+  return { spec, name: normalizeName(m[1]!), specifiers };
+}
+
+/**
+ * The plain requirements of a requirements file: comments, options (`-r`, `--hash`, ...),
+ * editables and URLs are skipped, since only pip can judge those.
+ */
+export function requirementsOf(text: string): Requirement[] {
+  const out: Requirement[] = [];
+  for (const raw of text.replace(/\\\r?\n/g, ' ').split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim().replace(/\s--hash=\S+/g, '');
+    if (!line || line.startsWith('-') || /^[a-z+]+:\/\//i.test(line) || line.startsWith('.') || line.startsWith('/')) continue;
+    const r = parseRequirement(line);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
+type Key = number[];
+
+const PRE: Record<string, number> = { a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 };
+const VERSION = /^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9.]+)?$/i;
+
+/** A PEP 440 version as a sortable key (release padded to 6 parts); undefined if not PEP 440. */
+function versionKey(v: string): Key | undefined {
+  const m = VERSION.exec(v.trim());
+  if (!m) return undefined;
+  const release = m[2]!.split('.').map(Number);
+  while (release.length < 6) release.push(0);
+  const hasPre = m[3] !== undefined, hasPost = m[5] !== undefined || m[6] !== undefined, hasDev = m[7] !== undefined;
+  // 1.0.dev1 < 1.0a1 < 1.0 < 1.0.post1
+  const pre = hasPre ? [PRE[m[3]!.toLowerCase()]!, Number(m[4] || 0)] : hasDev && !hasPost ? [-1, 0] : [3, 0];
+  const post = hasPost ? Number(m[5] ?? m[6] ?? 0) : -1;
+  const dev = hasDev ? Number(m[7] || 0) : Number.MAX_SAFE_INTEGER;
+  return [Number(m[1] ?? 0), ...release.slice(0, 6), ...pre, post, dev];
+}
+
+function compare(a: Key, b: Key): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+function prefixMatch(installed: string, prefix: string): boolean {
+  const want = prefix.split('.').filter((p) => p !== '*');
+  const have = installed.split(/[.+]/);
+  return want.every((p, i) => Number(p) === Number(have[i] ?? 0));
+}
+
+/** Whether an installed version satisfies one specifier; versions pip would not parse satisfy. */
+function holds(installed: string, op: string, want: string): boolean {
+  if (op === '===') return installed === want;
+  if (op === '==' && want.endsWith('.*')) return prefixMatch(installed, want);
+  if (op === '!=' && want.endsWith('.*')) return !prefixMatch(installed, want);
+  const a = versionKey(installed), b = versionKey(want);
+  if (!a || !b) return op === '==' ? installed === want : op === '!=' ? installed !== want : true;
+  const c = compare(a, b);
+  switch (op) {
+    case '==': return c === 0;
+    case '!=': return c !== 0;
+    case '>=': return c >= 0;
+    case '<=': return c <= 0;
+    case '>': return c > 0;
+    case '<': return c < 0;
+    case '~=': return c >= 0 && prefixMatch(installed, want.split('.').slice(0, -1).join('.'));
+    default: return true;
+  }
+}
+
+/**
+ * Whether the installed version satisfies every specifier of the requirement.
+ *
+ * @example
+ * satisfies('21.2.0', parseRequirement('gunicorn>=20,<22')!)   // true
+ */
+export function satisfies(installed: string, r: Requirement): boolean {
+  return r.specifiers.every(([op, v]) => holds(installed, op, v));
+}
+
+/** Parses `pip list --format=freeze` (or `pip freeze`) into normalized name → version. */
+export function parseFreeze(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$/.exec(line.trim());
+    if (m) out.set(normalizeName(m[1]!), m[2]!);
+  }
+  return out;
+}

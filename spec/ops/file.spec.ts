@@ -1,0 +1,179 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import { fileOp, type FileArgs } from '../../lib/ops/file.js';
+import { secret } from '../../lib/secret.js';
+import { opTable, probedFile, sha } from '../support/op-harness.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const appPy = readFileSync(join(fixtures, 'code/app.py'), 'utf8');
+const short = (s: string) => `sha256:${sha(s).slice(0, 12)}`;
+
+opTable<FileArgs>(fileOp, [
+  {
+    name: 'creates a missing file with its content and mode',
+    args: { path: '/etc/motd', content: 'managed by shipshape\n', mode: 0o644 },
+    probed: probedFile('absent'),
+    expect: {
+      probe: ["if [ -L /etc/motd ]", 'sha256sum < /etc/motd', 'base64 -w0 < /etc/motd'],
+      changes: [{ what: 'content', before: 'absent', after: short('managed by shipshape\n'), content: { path: '/etc/motd', before: '', after: 'managed by shipshape\n', secret: false } }],
+      actions: [{ kind: 'put', path: '/etc/motd', data: 'managed by shipshape\n', mode: 0o644, owner: undefined, group: undefined }],
+    },
+  },
+  {
+    name: 'does nothing when content, owner and mode are as wanted',
+    args: { path: '/etc/motd', content: 'hello\n', mode: '0644', owner: 'root' },
+    probed: probedFile('file 644 root root 0 0', 'hello\n'),
+    expect: { changes: [], noop: 'content, owner and mode are as wanted', actions: [] },
+  },
+  {
+    name: 'rewrites changed content keeping the current mode and owner (by id)',
+    args: { path: '/etc/ssh/sshd_config', content: 'Port 2222\n' },
+    probed: probedFile('file 600 nobody nogroup 65534 65534', 'Port 22\n'),
+    expect: {
+      changes: [{ what: 'content', before: short('Port 22\n'), after: short('Port 2222\n'), content: { path: '/etc/ssh/sshd_config', before: 'Port 22\n', after: 'Port 2222\n' } }],
+      actions: [{ kind: 'put', path: '/etc/ssh/sshd_config', data: 'Port 2222\n', mode: 0o600, owner: '65534', group: '65534' }],
+    },
+  },
+  {
+    name: 'only chmods when just the mode differs',
+    args: { path: '/etc/motd', content: 'hello\n', mode: 0o600 },
+    probed: probedFile('file 644 root root 0 0', 'hello\n'),
+    expect: { changes: [{ what: 'mode', before: '0644', after: '0600' }], actions: [{ kind: 'exec', command: 'chmod 0600 /etc/motd' }] },
+  },
+  {
+    name: 'only chowns when owner and group differ',
+    args: { path: '/srv/x', owner: 'nobody', group: 'nogroup' },
+    probed: probedFile('file 644 root root 0 0', ''),
+    expect: {
+      changes: [{ what: 'owner', before: 'root', after: 'nobody' }, { what: 'group', before: 'root', after: 'nogroup' }],
+      actions: [{ kind: 'exec', command: 'chown nobody:nogroup /srv/x' }],
+    },
+  },
+  {
+    name: 'compares a numeric owner with the uid',
+    args: { path: '/srv/x', owner: '65534' },
+    probed: probedFile('file 644 nobody nogroup 65534 65534', ''),
+    expect: { changes: [], noop: /owner and mode/ },
+  },
+  {
+    name: 'marks secret content so no diff shows it',
+    args: { path: '/etc/app/token', content: secret('s3cr3t-token'), mode: 0o600 },
+    probed: probedFile('absent'),
+    expect: { changes: [{ what: 'content', content: { path: '/etc/app/token', before: '', after: 's3cr3t-token', secret: true } }], actions: [{ kind: 'put', mode: 0o600 }] },
+  },
+  {
+    name: 'uploads a local src file relative to the deploy file',
+    args: { path: '/opt/webapp/app.py', src: 'code/app.py', owner: 'vagrant', group: 'vagrant', mode: '0644' },
+    baseDir: fixtures,
+    probed: probedFile('absent'),
+    expect: { changes: [{ what: 'content', before: 'absent' }], actions: [{ kind: 'put', path: '/opt/webapp/app.py', data: appPy, mode: 0o644, owner: 'vagrant', group: 'vagrant' }] },
+  },
+  {
+    name: 'summarises binary content in the diff',
+    args: { path: '/srv/blob', content: Buffer.from([0, 1, 2, 255]) },
+    probed: probedFile('absent'),
+    expect: { changes: [{ what: 'content', content: { path: '/srv/blob', before: '', after: `(binary content: 4 bytes, sha256:${sha(Buffer.from([0, 1, 2, 255])).slice(0, 12)})\n` } }], actions: [{ kind: 'put' }] },
+  },
+  {
+    name: 'says the old content is not shown when the file is too large to inline',
+    args: { path: '/var/big', content: 'small\n' },
+    probed: `file 644 root root 0 0\n${sha('x'.repeat(70000))}\n\n`,
+    expect: { changes: [{ what: 'content', content: { path: '/var/big', before: `(current content not shown: sha256:${sha('x'.repeat(70000)).slice(0, 12)})\n`, after: 'small\n' } }], actions: [{ kind: 'put', mode: 0o644 }] },
+  },
+  {
+    name: 'creates an empty file when no content is given and it is missing',
+    args: { path: '/var/log/app.log', mode: 0o640 },
+    probed: probedFile('absent'),
+    expect: { changes: [{ what: 'content', before: 'absent' }], actions: [{ kind: 'put', path: '/var/log/app.log', data: '', mode: 0o640 }] },
+  },
+  {
+    name: 'touch leaves an existing file alone',
+    args: { path: '/var/log/app.log', state: 'touch' },
+    probed: probedFile('file 644 root root 0 0', 'log line\n'),
+    expect: { changes: [], noop: 'file exists with the wanted owner and mode' },
+  },
+  {
+    name: 'creates a directory with parents, then owner and mode',
+    args: { path: '/opt/webapp', state: 'directory', owner: 'vagrant', group: 'vagrant', mode: 0o755 },
+    probed: probedFile('absent'),
+    expect: {
+      changes: [{ what: 'state', before: 'absent', after: 'directory' }, { what: 'owner', after: 'vagrant' }, { what: 'group', after: 'vagrant' }, { what: 'mode', after: '0755' }],
+      actions: [{ kind: 'exec', command: 'mkdir -p -- /opt/webapp' }, { kind: 'exec', command: 'chown vagrant:vagrant /opt/webapp' }, { kind: 'exec', command: 'chmod 0755 /opt/webapp' }],
+    },
+  },
+  {
+    name: 'does nothing for a directory that exists as wanted',
+    args: { path: '/tmp/fx/dir', state: 'directory', owner: 'root', mode: 0o755 },
+    probed: probedFile('directory 755 root root 0 0'),
+    expect: { changes: [], noop: 'directory exists with the wanted owner and mode' },
+  },
+  {
+    name: 'refuses to turn a file into a directory',
+    args: { path: '/etc/motd', state: 'directory' },
+    probed: probedFile('file 644 root root 0 0', 'hello\n'),
+    expect: { throws: /exists as a file, not a directory/ },
+  },
+  {
+    name: 'refuses to write content over a directory',
+    args: { path: '/etc', content: 'x' },
+    probed: probedFile('directory 755 root root 0 0'),
+    expect: { throws: /\/etc exists as a directory, not a file/ },
+  },
+  {
+    name: 'creates a symlink',
+    args: { path: '/etc/nginx/sites-enabled/app-nginx.conf', state: 'link', target: '/etc/nginx/sites-available/app-nginx.conf' },
+    probed: probedFile('absent'),
+    expect: {
+      changes: [{ what: 'link', before: 'absent', after: '/etc/nginx/sites-available/app-nginx.conf' }],
+      actions: [{ kind: 'exec', command: 'ln -sfn -- /etc/nginx/sites-available/app-nginx.conf /etc/nginx/sites-enabled/app-nginx.conf' }],
+    },
+  },
+  {
+    name: 'does nothing for a link that already points at the target',
+    args: { path: '/tmp/fx/link', target: '/tmp/fx/motd' },
+    probed: probedFile('link 777 root root /tmp/fx/motd'),
+    expect: { changes: [], noop: 'already links to /tmp/fx/motd' },
+  },
+  {
+    name: 'repoints a link that points elsewhere',
+    args: { path: '/tmp/fx/link', target: '/etc/hosts' },
+    probed: probedFile('link 777 root root /tmp/fx/motd'),
+    expect: { changes: [{ what: 'link', before: '/tmp/fx/motd', after: '/etc/hosts' }], actions: [{ kind: 'exec', command: 'ln -sfn -- /etc/hosts /tmp/fx/link' }] },
+  },
+  {
+    name: 'refuses to replace a file by a link without force',
+    args: { path: '/etc/motd', target: '/etc/issue' },
+    probed: probedFile('file 644 root root 0 0', 'hello\n'),
+    expect: { throws: /exists as a file, not a link/ },
+  },
+  {
+    name: 'replaces a file by a link with force',
+    args: { path: '/etc/motd', target: '/etc/issue', force: true },
+    probed: probedFile('file 644 root root 0 0', 'hello\n'),
+    expect: { changes: [{ what: 'link', before: 'file' }], actions: [{ kind: 'exec', command: 'if [ ! -L /etc/motd ]; then rm -rf -- /etc/motd; fi' }, { kind: 'exec', command: 'ln -sfn -- /etc/issue /etc/motd' }] },
+  },
+  {
+    name: 'removes a present path',
+    args: { path: "/srv/it's here", state: 'absent' },
+    probed: probedFile('directory 755 root root 0 0'),
+    expect: { probe: ["'/srv/it'\\''s here'"], changes: [{ what: 'state', before: 'directory', after: 'absent' }], actions: [{ kind: 'exec', command: "rm -rf -- '/srv/it'\\''s here'" }] },
+  },
+  {
+    name: 'does nothing when the path is already absent',
+    args: { path: '/srv/old', state: 'absent' },
+    probed: probedFile('absent'),
+    expect: { changes: [], noop: 'already absent' },
+  },
+  // validation
+  { name: 'rejects an invalid mode', args: { path: '/etc/motd', mode: '0999' }, expect: { problems: [`mode "0999" is not a valid mode (use an octal number like 0o644 or a string like '0644')`] } },
+  { name: 'rejects a relative path', args: { path: 'etc/motd' }, expect: { problems: ['path "etc/motd" must be an absolute path'] } },
+  { name: 'rejects content together with src', args: { path: '/x', content: 'a', src: 'code/app.py' }, baseDir: fixtures, expect: { problems: ['give either content or src, not both'] } },
+  { name: 'rejects a link without target', args: { path: '/x', state: 'link' }, expect: { problems: ["state 'link' needs a target"] } },
+  { name: 'rejects a missing src file', args: { path: '/x', src: 'nope.txt' }, baseDir: fixtures, expect: { problems: [/^src "nope.txt" does not exist \(looked in .*fixtures\/nope.txt\)$/] } },
+  { name: 'rejects an unknown state', args: { path: '/x', state: 'gone' as never }, expect: { problems: ['state "gone" is not one of file, directory, link, absent, touch'] } },
+  { name: 'rejects a bad owner name', args: { path: '/x', owner: 'bad name' }, expect: { problems: ['owner "bad name" is not a valid user name'] } },
+]);
+
+test.run();
