@@ -1,0 +1,215 @@
+// Every core operation applied twice over SSH to one real lab host (become as vagrant):
+// the first run changes, the second changes nothing, and the host shows the result.
+// Needs root and the lab's tools (see lib/lab/preflight.ts). Port 22203.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createProject, type Project } from '../../lib/dsl/project.js';
+import { deployProject, type DeployResult } from '../../lib/engine/deploy.js';
+import type { LabHost } from '../../lib/lab/index.js';
+import type { EngineEvent, TaskResult } from '../../lib/report/events.js';
+import { ssh, withLab } from '../support/lab.js';
+import { tmpDir } from '../support/tmp.js';
+
+const cluster = { nodes: [{ host_name: 'ops-01', port_mappings: [{ guest_port: 22, host_port: 22203, host_ip: '127.0.0.1' }] }] };
+const D = '/opt/ops-lab';
+const local = tmpDir('ss-ops-lab-');
+const started = performance.now();
+
+let host: LabHost;
+let release: () => void = () => undefined;
+let lab: Promise<void> | undefined;
+let labError: unknown;
+
+// withLab spans the whole suite: it holds the lab up until test.after releases it, then tears down
+test.before(async () => {
+  await new Promise<void>((ready, fail) => {
+    const held = new Promise<void>((r) => { release = r; });
+    lab = withLab(cluster, async (hosts) => { host = hosts[0]!; ready(); await held; });
+    lab.catch(fail);
+  }).catch((e: unknown) => { labError = e; });
+});
+
+// uvu swallows an error thrown by a before hook (its finally returns): fail every test with it instead
+test.before.each(() => {
+  if (!labError) return;
+  const e = labError as Error & { details?: () => string };
+  throw new Error(`lab up failed: ${e.details?.() ?? e.stack ?? String(e)}`);
+});
+
+test.after(async () => {
+  release();
+  await lab?.catch(() => undefined);
+  local.cleanup();
+  console.log(`ops-lab total ${((performance.now() - started) / 1000).toFixed(1)}s`);
+});
+
+interface Run { result: DeployResult; byName: Map<string, TaskResult>; seconds: number }
+
+/** Deploys quietly; task results by task name (every op below is named after itself). */
+async function deploy(p: Project, check = false): Promise<Run> {
+  const events: EngineEvent[] = [];
+  const t0 = performance.now();
+  const result = await deployProject(p, { argv: [], keepExitCode: true, check, reporter: (e) => events.push(e) });
+  const byName = new Map<string, TaskResult>();
+  for (const e of events) if (e.type === 'task-end') byName.set(e.task.handler ? `handler ${e.task.name}` : e.task.name, e.result);
+  return { result, byName, seconds: (performance.now() - t0) / 1000 };
+}
+
+function why(r: Run): string {
+  const bad = [...r.byName].filter(([, t]) => t.status === 'failed' || t.status === 'unreachable')
+    .map(([n, t]) => `${n}: ${t.error?.details?.() ?? t.error?.message ?? t.reason ?? ''}`);
+  return [...bad, ...(r.result.problems ?? []).map((x) => x.message)].join('\n') || 'no failures';
+}
+
+/** Asserts every named task has `status`, naming the op that did not. */
+function expectAll(r: Run, names: string[], status: 'changed' | 'ok', when: string) {
+  assert.is(r.result.exitCode, 0, `${when}: ${why(r)}`);
+  for (const n of names) {
+    const t = r.byName.get(n);
+    assert.ok(t, `${when}: ${n} did not run`);
+    const detail = t.changes.map((c) => `${c.what}: ${String(c.before)} → ${String(c.after)}`).join('; ');
+    assert.is(t.status, status, `${when}: ${n} was ${t.status}${detail ? ` (${detail})` : ''}${t.reason ? ` [${t.reason}]` : ''}`);
+  }
+  const changed = names.filter((n) => r.byName.get(n)!.status === 'changed').length;
+  assert.is(r.result.hosts['ops-01']?.changed, changed, `${when}: summary changed count`);
+}
+
+const on = async (cmd: string) => {
+  const r = await ssh(host, cmd);
+  return { ...r, out: r.stdout.trim() };
+};
+
+const target = (p: Project) => p.host('ops-01', { address: host.address, port: host.port, user: host.user, privateKey: host.privateKey, become: true });
+
+// the local sources copy and template read
+const srcFile = join(local.dir, 'app.cfg');
+const srcDir = join(local.dir, 'static');
+writeFileSync(srcFile, 'debug = false\n');
+mkdirSync(join(srcDir, 'css'), { recursive: true });
+writeFileSync(join(srcDir, 'index.html'), '<h1>ops</h1>\n');
+writeFileSync(join(srcDir, 'css', 'site.css'), 'body { margin: 0 }\n');
+const tpl = join(local.dir, 'site.conf.mustache');
+writeFileSync(tpl, 'server_name {{name}};\nlisten {{port}};\n');
+
+/** All ops that create or start something, in one project (names are the ops' labels). */
+function setup(): Project {
+  const p = createProject();
+  target(p)
+    .apt(['nginx', 'htop'], { updateCache: true, cacheValidTime: 3600, name: 'apt install nginx htop' })
+    .apt(['python3-venv'], { name: 'apt install python3-venv' })
+    .group('appgroup', { name: 'group appgroup' })
+    .user('appuser', { group: 'appgroup', home: '/home/appuser', createHome: true, shell: '/bin/bash', name: 'user appuser' })
+    .file(D, { state: 'directory', mode: 0o755, name: 'file directory' })
+    .file(`${D}/motd`, { content: 'hello from ops-lab\n', owner: 'appuser', group: 'appgroup', mode: 0o640, name: 'file content' })
+    .file(`${D}/motd-link`, { state: 'link', target: `${D}/motd`, name: 'file link' })
+    .file(`${D}/doomed`, { content: 'remove me\n', name: 'file to remove later' })
+    .copy(srcFile, `${D}/app.cfg`, { mode: 0o600, owner: 'appuser', name: 'copy file' })
+    .copy(srcDir, `${D}/static`, { name: 'copy directory' })
+    .template(tpl, `${D}/site.conf`, { vars: { name: 'ops.example', port: 8080 }, mode: 0o644, name: 'template' })
+    .shell(`echo made by shell > ${D}/shell-made`, { creates: `${D}/shell-made`, name: 'shell creates' })
+    .command(['touch', `${D}/command-made`], { unless: `test -e ${D}/command-made`, name: 'command unless' })
+    .venv(`${D}/venv`, { owner: 'appuser', group: 'appgroup', name: 'venv' })
+    .pip({ venv: `${D}/venv`, packages: ['gunicorn'], name: 'pip packages' })
+    .venv(`${D}/venv-req`, { name: 'venv for requirements' })
+    .file(`${D}/requirements.txt`, { content: 'gunicorn\n', name: 'requirements file' })
+    .pip({ venv: `${D}/venv-req`, requirements: `${D}/requirements.txt`, name: 'pip requirements' })
+    .line(`${D}/settings.ini`, { line: 'workers = 3', regexp: '^workers\\s*=', create: true, mode: 0o644, name: 'line create' })
+    .line('/etc/hosts', { line: '10.77.0.250 db.ops-lab', regexp: '\\sdb\\.ops-lab$', name: 'line in /etc/hosts' });
+  return p;
+}
+const SETUP = ['apt install nginx htop', 'apt install python3-venv', 'group appgroup', 'user appuser', 'file directory', 'file content',
+  'file link', 'file to remove later', 'copy file', 'copy directory', 'template', 'shell creates', 'command unless',
+  'venv', 'pip packages', 'venv for requirements', 'requirements file', 'pip requirements',
+  'line create', 'line in /etc/hosts'];
+
+/** Removals and stops. */
+function teardown(): Project {
+  const p = createProject();
+  target(p)
+    .apt(['htop'], { state: 'absent', name: 'apt remove htop' })
+    .file(`${D}/doomed`, { state: 'absent', name: 'file absent' })
+    .file(`${D}/motd-link`, { state: 'absent', name: 'file link absent' })
+    .service('nginx', { state: 'stopped', name: 'service nginx stopped' })
+    .line('/etc/hosts', { line: '10.77.0.250 db.ops-lab', state: 'absent', name: 'line absent' });
+  return p;
+}
+const TEARDOWN = ['apt remove htop', 'file absent', 'file link absent', 'service nginx stopped', 'line absent'];
+
+test('every create op changes the host on the first run and nothing on the second', async () => {
+  const first = await deploy(setup());
+  console.log(`  setup run 1: ${first.seconds.toFixed(1)}s`);
+  expectAll(first, SETUP, 'changed', 'setup run 1');
+  const second = await deploy(setup());
+  console.log(`  setup run 2: ${second.seconds.toFixed(1)}s`);
+  expectAll(second, SETUP, 'ok', 'setup run 2');
+  assert.is(second.result.hosts['ops-01']?.changed, 0);
+});
+
+test('the host shows what the create ops said they did', async () => {
+  assert.is((await on('dpkg-query -W -f \'${Status}\' nginx htop python3-venv')).out, 'install ok installedinstall ok installedinstall ok installed', 'apt: packages installed');
+  assert.match((await on('id appuser')).out, /gid=\d+\(appgroup\)/, 'user: appuser in appgroup');
+  assert.is((await on('getent passwd appuser | cut -d: -f6,7')).out, '/home/appuser:/bin/bash', 'user: home and shell');
+  assert.is((await on('stat -c %U /home/appuser')).out, 'appuser', 'user: home created and owned');
+  assert.is((await on(`stat -c '%F %a' ${D}`)).out, 'directory 755', 'file: directory');
+  assert.is((await on(`stat -c '%a %U:%G' ${D}/motd`)).out, '640 appuser:appgroup', 'file: content attrs');
+  assert.is((await on(`sudo cat ${D}/motd`)).stdout, 'hello from ops-lab\n', 'file: content');
+  assert.is((await on(`readlink ${D}/motd-link`)).out, `${D}/motd`, 'file: link');
+  assert.is((await on(`stat -c '%a %U' ${D}/app.cfg`)).out, '600 appuser', 'copy: file attrs');
+  assert.is((await on(`sudo cat ${D}/app.cfg`)).stdout, 'debug = false\n', 'copy: file content');
+  assert.is((await on(`cat ${D}/static/index.html ${D}/static/css/site.css`)).stdout, '<h1>ops</h1>\nbody { margin: 0 }\n', 'copy: directory');
+  assert.is((await on(`cat ${D}/site.conf`)).stdout, 'server_name ops.example;\nlisten 8080;\n', 'template: rendered');
+  assert.is((await on(`cat ${D}/shell-made`)).out, 'made by shell', 'shell: ran');
+  assert.is((await on(`test -e ${D}/command-made && echo yes`)).out, 'yes', 'command: ran');
+  // nginx's postinst starts and enables it: the service op gets its own test below
+  assert.is((await on('sudo service nginx status >/dev/null && pidof nginx >/dev/null && echo running')).out, 'running', 'apt: nginx started by its package');
+  assert.is((await on(`stat -c %U ${D}/venv/bin/python3 && test -x ${D}/venv/bin/gunicorn && echo ok`)).out, 'appuser\nok', 'venv + pip packages: bin/gunicorn');
+  assert.is((await on(`${D}/venv-req/bin/gunicorn --version`)).code, 0, 'pip requirements: gunicorn runs');
+  assert.is((await on(`cat ${D}/settings.ini`)).stdout, 'workers = 3\n', 'line: created file');
+  assert.is((await on('grep -c "db.ops-lab" /etc/hosts')).out, '1', 'line: /etc/hosts');
+});
+
+test('check mode reports a content change and leaves the host alone', async () => {
+  const p = createProject();
+  target(p)
+    .file(`${D}/motd`, { content: 'changed in check mode\n', owner: 'appuser', group: 'appgroup', mode: 0o640, name: 'file content (check)' })
+    .line(`${D}/settings.ini`, { line: 'workers = 9', regexp: '^workers\\s*=', name: 'line (check)' });
+  const before = (await on(`sudo sha256sum ${D}/motd ${D}/settings.ini; stat -c '%a %U %Y' ${D}/motd ${D}/settings.ini`)).out;
+  const r = await deploy(p, true);
+  expectAll(r, ['file content (check)', 'line (check)'], 'changed', 'check run');
+  assert.ok(r.result.check);
+  assert.is((await on(`sudo sha256sum ${D}/motd ${D}/settings.ini; stat -c '%a %U %Y' ${D}/motd ${D}/settings.ini`)).out, before, 'check: host untouched');
+});
+
+test('removals and stops change the host once, then nothing', async () => {
+  const first = await deploy(teardown());
+  console.log(`  teardown run 1: ${first.seconds.toFixed(1)}s`);
+  expectAll(first, TEARDOWN, 'changed', 'teardown run 1');
+  const second = await deploy(teardown());
+  expectAll(second, TEARDOWN, 'ok', 'teardown run 2');
+  assert.is((await on("dpkg-query -W -f '${Status}' htop 2>/dev/null || echo gone")).out.replace(/^deinstall ok config-files$/, 'gone'), 'gone', 'apt: htop removed');
+  assert.is((await on(`test -e ${D}/doomed || echo gone`)).out, 'gone', 'file: absent');
+  assert.is((await on(`test -L ${D}/motd-link || echo gone`)).out, 'gone', 'file: link absent');
+  assert.is((await on('pidof nginx || echo stopped')).out, 'stopped', 'service: nginx stopped');
+  assert.is((await on('grep -c "db.ops-lab" /etc/hosts || true')).out, '0', 'line: absent');
+});
+
+test('service starts and enables a stopped, disabled nginx once, then does nothing', async () => {
+  // the removals above stopped it; disabling by hand leaves both halves of the op to do
+  assert.is((await on('sudo update-rc.d nginx disable >/dev/null 2>&1; ls /etc/rc2.d | grep -c "^S.*nginx" || true')).out, '0', 'nginx disabled by hand');
+  const build = () => {
+    const p = createProject();
+    target(p).service('nginx', { state: 'started', enabled: true, name: 'service nginx started enabled' });
+    return p;
+  };
+  const first = await deploy(build());
+  expectAll(first, ['service nginx started enabled'], 'changed', 'service run 1');
+  assert.equal(first.byName.get('service nginx started enabled')!.changes.map((c) => c.what).sort(), ['enabled', 'state'], 'service: both halves changed');
+  const second = await deploy(build());
+  expectAll(second, ['service nginx started enabled'], 'ok', 'service run 2');
+  assert.is((await on('sudo service nginx status >/dev/null && pidof nginx >/dev/null && echo running')).out, 'running', 'service: nginx running');
+  assert.is((await on('ls /etc/rc2.d | grep -c "^S.*nginx"')).out, '1', 'service: nginx enabled');
+});
+
+test.run();
