@@ -14,4 +14,5 @@ export type { Facts, CommonOptions, Change, OpSpec } from './ops/types.js';
 export type { DeployOptions, DeployResult } from './engine/deploy.js';
 export type { EngineEvent, Reporter, RunSummary, HostStats, TaskResult, TaskStatus } from './report/events.js';
 export { plainReporter } from './report/plain.js';
+export { liveReporter } from './report/live.js';
 export { jsonReporter } from './report/json.js';

@@ -4,6 +4,7 @@ import { ShipshapeError } from '../errors.js';
 import { buildPlan } from '../plan/build.js';
 import type { EngineEvent, Reporter, RunSummary } from '../report/events.js';
 import { jsonReporter } from '../report/json.js';
+import { liveReporter } from '../report/live.js';
 import { plainReporter } from '../report/plain.js';
 import { connectHost } from '../transport/connect.js';
 import type { HostPlan } from '../plan/types.js';
@@ -65,7 +66,8 @@ export async function deployProject(project: Project, options: DeployOptions = {
     (options.reporter ?? plainReporter())({ type: 'plan-invalid', problems: [{ message: `${err.message}${err.fix ? ` (${err.fix})` : ''}` }] });
     return { ok: false, hosts: {}, check: false, durationMs: 0, problems: [{ message: err.message }], exitCode: setExit(4) };
   }
-  const reporters: Reporter[] = [o.reporter ?? plainReporter({ diff: o.diff, color: process.stdout.isTTY === true }), ...(o.listeners ?? [])];
+  const tty = process.stdout.isTTY === true && !process.env.CI;
+  const reporters: Reporter[] = [o.reporter ?? (tty ? liveReporter({ diff: o.diff }) : plainReporter({ diff: o.diff })), ...(o.listeners ?? [])];
   if (o.json) reporters.push(jsonReporter(o.json));
   const emit = (e: EngineEvent) => { for (const r of reporters) r(e); };
 

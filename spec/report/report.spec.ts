@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createProject } from '../../lib/dsl/project.js';
 import { deployProject } from '../../lib/engine/deploy.js';
 import { plainReporter } from '../../lib/report/plain.js';
+import { liveReporter } from '../../lib/report/live.js';
 import { secret } from '../../lib/secret.js';
 import { tmpDir } from '../support/tmp.js';
 
@@ -46,6 +47,21 @@ test('a secret never shows in output, diffs or the JSON report', async () => {
     assert.not.match(report, token);
     assert.is(JSON.parse(report).summary.hosts.box.failed, 1);
   } finally { cleanup(); }
+});
+
+test('the live reporter shows each running host\'s current task and erases it when the host ends', () => {
+  let out = '';
+  const r = liveReporter({ write: (s) => { out += s; }, color: false });
+  const task = { id: 'a#0', host: 'web-01', name: 'apt nginx', op: 'apt' };
+  r({ type: 'task-start', task });
+  assert.match(out, 'web-01 … apt nginx\n');
+  const before = out.length;
+  r({ type: 'task-end', task, result: { status: 'changed', changes: [{ what: 'package nginx' }], durationMs: 5 }, check: false });
+  const after = out.slice(before);
+  assert.ok(after.startsWith('\x1b[1A\x1b[0J'), 'the block is erased before the task line');
+  assert.match(after, 'web-01 | apt nginx | changed (package nginx)');
+  r({ type: 'host-end', host: 'web-01', stats: { ok: 1, changed: 1, failed: 0, skipped: 0, unreachable: 0 } });
+  assert.not.match(out.slice(out.lastIndexOf('\x1b[0J')), '…');
 });
 
 test.run();

@@ -1,0 +1,36 @@
+import pc from 'picocolors';
+import type { EngineEvent, Reporter } from './events.js';
+import { plainReporter, type PlainReporterOptions } from './plain.js';
+
+/**
+ * On a terminal: the plain reporter's lines scroll above a live block with one line per
+ * running host and its current task. The block is redrawn in place (ANSI cursor moves) and
+ * removed when the run ends.
+ *
+ * @example
+ * await deploy({ reporter: liveReporter({ diff: true }) })
+ */
+export function liveReporter(o: PlainReporterOptions & { columns?: () => number } = {}): Reporter {
+  const write = o.write ?? ((s: string) => process.stdout.write(s));
+  const columns = o.columns ?? (() => process.stdout.columns || 80);
+  const current = new Map<string, string>();
+  let drawn = 0;
+  const clear = () => {
+    if (drawn) write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
+  };
+  const draw = () => {
+    const lines = [...current].map(([host, task]) => `${pc.bold(host)} ${pc.dim('…')} ${task}`.slice(0, columns() + 20));
+    if (lines.length) write(lines.join('\n') + '\n');
+    drawn = lines.length;
+  };
+  const plain = plainReporter({ ...o, color: o.color ?? true, write: (s) => { clear(); write(s); draw(); } });
+  return (e: EngineEvent) => {
+    if (e.type === 'task-start') current.set(e.task.host, e.task.handler ? `handler ${e.task.handler}: ${e.task.name}` : e.task.name);
+    if (e.type === 'host-end' || e.type === 'host-unreachable') current.delete(e.host);
+    if (e.type === 'run-end') current.clear();
+    clear();
+    plain(e);
+    draw();
+  };
+}
