@@ -1,0 +1,173 @@
+/**
+ * A Python WSGI app as the seed tutorial runs it: a virtual env, the code and its
+ * requirements, gunicorn with a config file, kept running by supervisord. The app is
+ * restarted only when its code, requirements or config changed; supervisor is driven with
+ * supervisorctl, so it works the same with systemd and with Debian's init script.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { quote, recipe, ShipshapeError, type Target } from '../../lib/index.js';
+import { fileTaskName, localPath, optionalInt, recipeFile, requiredInt, requiredLine, requiredMatch, requiredPath, withDefaults } from '../params.js';
+
+export interface PythonAppParams {
+  /** Where the app lives on the host (default `/opt/webapp`). */
+  appDir?: string;
+  /** Owner and group of the app folder and its files (default `vagrant`, as the seed). */
+  owner?: string;
+  group?: string;
+  /**
+   * The app's code: one file or a whole folder, copied into `appDir`. A `file:` URL, an
+   * absolute path, or relative to the current directory. Default: the seed's hello-world app.py.
+   */
+  appSource?: string | URL;
+  /** A local requirements.txt (must list gunicorn). Default: the seed's, `gunicorn`. */
+  requirements?: string | URL;
+  /** The WSGI module and callable: `<module>:<callable>` (default `app:app`). */
+  module?: string;
+  callable?: string;
+  /** The port gunicorn binds on all addresses (default 5000). */
+  port?: number;
+  /** gunicorn's bind, instead of `0.0.0.0:<port>`. */
+  bind?: string;
+  /** gunicorn workers (default: the seed's `multiprocessing.cpu_count() * 2 + 1`). */
+  workers?: number;
+  /** gunicorn worker timeout and keep-alive, in seconds (defaults: 3 minutes and 1 day). */
+  timeout?: number;
+  keepalive?: number;
+  /** gunicorn's log level and log files (defaults as the seed: info, /var/log/gunicorn-*.log). */
+  logLevel?: string;
+  errorLog?: string;
+  accessLog?: string;
+  /** The supervisor program name (default `app`). */
+  program?: string;
+  /** The user supervisor runs gunicorn as (default `root`, as the seed). */
+  runAs?: string;
+  /** supervisor's log files of the program (defaults as the seed). */
+  stdoutLog?: string;
+  stderrLog?: string;
+  /** The interpreter that creates the venv (default `python3`). */
+  python?: string;
+}
+
+const DEFAULTS = {
+  appDir: '/opt/webapp', owner: 'vagrant', group: 'vagrant', callable: 'app', port: 5000,
+  logLevel: 'info', errorLog: '/var/log/gunicorn-error.log', accessLog: '/var/log/gunicorn-access.log',
+  program: 'app', runAs: 'root', stdoutLog: '/var/log/supervisor_out.log', stderrLog: '/var/log/supervisor_err.log', python: 'python3',
+};
+
+const NAME = /^[a-z_][a-z0-9_-]*\$?$/i;
+const MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\(\))?$/;
+const R = 'pythonApp';
+
+/** Checks the params (loudly, with the fix) and fills in defaults. */
+export function resolvePythonApp(params: PythonAppParams = {}) {
+  const p = withDefaults(params, DEFAULTS);
+  const appDir = requiredPath(p, 'appDir', 'the folder the app is deployed to, like /opt/webapp', R);
+  const owner = requiredMatch(p, 'owner', 'the user that owns the app folder, like www-data', NAME, R);
+  const group = requiredMatch(p, 'group', 'the group of the app folder, like www-data', NAME, R);
+  const appSource = p.appSource === undefined ? recipeFile(import.meta.url, 'app.py') : localPath(p.appSource);
+  const kind = statSync(appSource, { throwIfNoEntry: false });
+  if (!kind || (!kind.isFile() && !kind.isDirectory())) {
+    throw new ShipshapeError(`param appSource ${JSON.stringify(String(p.appSource))} is not a file or folder (looked at ${appSource})`, {
+      fix: "pass appSource: the app's file or folder, e.g. new URL('./app/', import.meta.url)",
+    });
+  }
+  const requirements = p.requirements === undefined ? recipeFile(import.meta.url, 'requirements.txt') : localPath(p.requirements);
+  let reqText: string;
+  try {
+    reqText = readFileSync(requirements, 'utf8');
+  } catch (e) {
+    throw new ShipshapeError(`param requirements: cannot read ${requirements}: ${(e as Error).message}`, { fix: 'pass requirements: the path of a local requirements.txt' });
+  }
+  if (!/^\s*gunicorn\b/im.test(reqText)) {
+    throw new ShipshapeError(`param requirements: ${requirements} does not list gunicorn, which runs the app`, { fix: 'add a line "gunicorn" to the requirements file' });
+  }
+  // A single app file names the module: wsgi.py serves wsgi:app unless told otherwise.
+  const fileModule = kind.isFile() && appSource.endsWith('.py') ? basename(appSource, '.py') : 'app';
+  const q = withDefaults(p, { module: MODULE.test(fileModule) ? fileModule : 'app' });
+  const module = requiredMatch(q, 'module', 'the Python module of the WSGI app, like app or mysite.wsgi', MODULE, R);
+  const callable = requiredMatch(p, 'callable', 'the WSGI callable in the module, like app or application', IDENT, R);
+  const port = requiredInt(p, 'port', 'the port gunicorn listens on, like 5000', 1, 65535, R);
+  const workers = optionalInt(p, 'workers', 'the number of gunicorn workers, like 4', 1, 1024, R);
+  const timeout = optionalInt(p, 'timeout', "gunicorn's worker timeout in seconds, like 180", 1, 365 * 86400, R);
+  const keepalive = optionalInt(p, 'keepalive', "gunicorn's keep-alive in seconds, like 5", 0, 365 * 86400, R);
+  const bind = p.bind === undefined ? `0.0.0.0:${port}` : requiredLine(p, 'bind', "gunicorn's bind, like 127.0.0.1:5000", R);
+  if (/['\\]/.test(bind)) throw new ShipshapeError(`param bind ${JSON.stringify(bind)} must not contain quotes or backslashes`, { fix: 'pass bind like 127.0.0.1:5000' });
+  return {
+    appDir, owner, group, appSource, appIsDir: kind.isDirectory(), requirements, module, callable, port, bind, workers, timeout, keepalive,
+    venv: `${appDir}/venv`,
+    logLevel: requiredMatch(p, 'logLevel', "gunicorn's log level, like info", /^(debug|info|warning|error|critical)$/, R),
+    errorLog: requiredPath(p, 'errorLog', "gunicorn's error log file", R),
+    accessLog: requiredPath(p, 'accessLog', "gunicorn's access log file", R),
+    program: requiredMatch(p, 'program', 'the supervisor program name, like app', /^[A-Za-z0-9_.-]+$/, R),
+    runAs: requiredMatch(p, 'runAs', 'the user gunicorn runs as, like www-data', NAME, R),
+    stdoutLog: requiredPath(p, 'stdoutLog', "the program's stdout log file", R),
+    stderrLog: requiredPath(p, 'stderrLog', "the program's stderr log file", R),
+    python: requiredLine(p, 'python', 'the interpreter for the venv, like python3', R),
+  };
+}
+
+export type ResolvedPythonApp = ReturnType<typeof resolvePythonApp>;
+
+/** The handler names a python app's changes notify. */
+export const UPDATE_SUPERVISOR = 'update supervisor';
+export const restartHandler = (program: string) => `restart ${program}`;
+
+/**
+ * The seed's webapp tasks: python3, python3-venv and supervisor; the app folder; a venv
+ * (created once); requirements and code copied; requirements installed when they are not
+ * satisfied; gunicorn.conf.py and the supervisor program rendered from params; supervisor
+ * running; the program loaded and running. Changes restart the program through handlers.
+ *
+ * @example
+ * group('web').use(pythonApp, { appSource: new URL('./app/', import.meta.url), module: 'wsgi', workers: 4 })
+ */
+export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams = {}) => {
+  const p = resolvePythonApp(params);
+  const restart = restartHandler(p.program);
+  const mine = { owner: p.owner, group: p.group };
+  const prog = quote(p.program);
+  t.handler(UPDATE_SUPERVISOR, (h) => h
+    .command(['supervisorctl', 'reread'], { name: 'supervisorctl reread' })
+    .command(['supervisorctl', 'update'], { name: 'supervisorctl update' }));
+  t.handler(restart, (h) => h.command(['supervisorctl', 'restart', p.program], { name: `supervisorctl restart ${p.program}` }));
+
+  t.apt(['python3', 'python3-venv', 'supervisor'], { updateCache: true, cacheValidTime: 3600 })
+    .file(p.appDir, { state: 'directory', ...mine, mode: 0o755 })
+    .venv(p.venv, { python: p.python })
+    .copy(p.requirements, `${p.appDir}/requirements.txt`, {
+      ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.requirements, `${p.appDir}/requirements.txt`),
+    });
+  if (p.appIsDir) t.copy(p.appSource, p.appDir, { ...mine, notify: restart, name: `copy ${basename(p.appSource)}/ → ${p.appDir}` });
+  else t.copy(p.appSource, `${p.appDir}/${basename(p.appSource)}`, { ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.appSource, `${p.appDir}/${basename(p.appSource)}`) });
+  const gunicornConf = recipeFile(import.meta.url, 'gunicorn.conf.py.mustache');
+  const supervisorConf = recipeFile(import.meta.url, 'app_supervisor.conf.mustache');
+  const program = `/etc/supervisor/conf.d/${p.program}_supervisor.conf`;
+  t.pip({ venv: p.venv, requirements: `${p.appDir}/requirements.txt`, notify: restart })
+    .template(gunicornConf, `${p.appDir}/gunicorn.conf.py`, {
+      ...mine, mode: 0o644, notify: restart, name: fileTaskName('template', gunicornConf, `${p.appDir}/gunicorn.conf.py`),
+      vars: {
+        logLevel: p.logLevel, errorLog: p.errorLog, accessLog: p.accessLog, bind: p.bind,
+        workers: p.workers ?? 'multiprocessing.cpu_count() * 2 + 1',
+        timeout: p.timeout ?? '3 * 60  # 3 minutes',
+        keepalive: p.keepalive ?? '24 * 60 * 60  # 1 day',
+      },
+    })
+    // root-owned: supervisord runs this command as root, so its config must not be writable by the app's owner.
+    .template(supervisorConf, program, {
+      owner: 'root', group: 'root', mode: 0o644, notify: UPDATE_SUPERVISOR, name: fileTaskName('template', supervisorConf, program),
+      vars: { program: p.program, runAs: p.runAs, appDir: p.appDir, venv: p.venv, module: p.module, callable: p.callable, stdoutLog: p.stdoutLog, stderrLog: p.stderrLog },
+    })
+    .service('supervisor', { state: 'started', enabled: true })
+    // Covers a program that supervisord has not loaded or that is stopped (the seed's failed
+    // reload leaves it so); a running program makes this a no-op. supervisord may still be
+    // creating its socket right after a start, hence the wait.
+    .shell([
+      'i=0; until supervisorctl pid >/dev/null 2>&1 || [ $i -ge 50 ]; do i=$((i+1)); sleep 0.2; done',
+      `supervisorctl update && { supervisorctl start ${prog} || supervisorctl status ${prog} | grep -Eq 'RUNNING|STARTING'; }`,
+    ].join('\n'), {
+      unless: `supervisorctl status ${prog} 2>/dev/null | grep -q RUNNING`,
+      name: `${p.program} running under supervisor`,
+    });
+});

@@ -1,0 +1,229 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createProject } from '../../lib/dsl/project.js';
+import { buildPlan } from '../../lib/plan/build.js';
+import type { Facts } from '../../lib/ops/types.js';
+import type { Task } from '../../lib/plan/types.js';
+import { webapp, type WebappParams } from '../../recipes/webapp/index.js';
+import { nginxSite } from '../../recipes/nginx/index.js';
+import { pythonApp } from '../../recipes/python-app/index.js';
+import { tmpDir } from '../support/tmp.js';
+
+const SEED = fileURLToPath(new URL('../e2e/seed-playbook/web/files/', import.meta.url));
+const seedFile = (name: string) => readFileSync(join(SEED, name), 'utf8');
+const facts: Facts = { hostname: 'h', os: { id: 'debian', versionId: '12', codename: 'bookworm' }, arch: 'x86_64', init: 'sysvinit', cpus: 2, user: 'vagrant', vars: {} };
+
+function plan(params: WebappParams = {}) {
+  const p = createProject();
+  p.group('web', ['h']).use(webapp, params);
+  const { plan, problems } = buildPlan(p);
+  return { host: plan.hosts[0], problems };
+}
+
+const dest = (t: Task) => {
+  const a = t.args as Record<string, string | string[]>;
+  return String(a.dest ?? a.path ?? a.name ?? (a.packages as string[] | undefined)?.join(' ') ?? a.command ?? (a.argv as string[] | undefined)?.join(' ') ?? a.requirements);
+};
+
+/** The content a template task would write to a host where the file is missing. */
+async function rendered(t: Task): Promise<string> {
+  const diff = await t.op.diff(t.args, { stdout: 'absent\n-\n', code: 0 }, { host: 'h', facts, baseDir: t.baseDir, check: true });
+  const c = diff.changes.find((x) => x.what === 'content');
+  assert.ok(c?.content, `${t.name} would write content`);
+  return c!.content!.after;
+}
+
+const byDest = (tasks: Task[], path: string) => {
+  const t = tasks.find((x) => dest(x) === path);
+  assert.ok(t, `a task for ${path}`);
+  return t!;
+};
+
+test('builds a valid plan with the seed playbook\'s tasks in its order, at its paths', () => {
+  const { host, problems } = plan();
+  assert.equal(problems, []);
+  assert.equal(host!.tasks.map((t) => `${t.kind} ${dest(t)}`), [
+    'apt nginx',
+    'template /etc/nginx/nginx.conf',
+    'file /etc/nginx/sites-available',
+    'file /etc/nginx/sites-enabled',
+    'service nginx',
+    'apt python3 python3-venv supervisor',
+    'file /opt/webapp',
+    'venv /opt/webapp/venv',
+    'copy /opt/webapp/requirements.txt',
+    'copy /opt/webapp/app.py',
+    'pip /opt/webapp/requirements.txt',
+    'template /opt/webapp/gunicorn.conf.py',
+    'template /etc/supervisor/conf.d/app_supervisor.conf',
+    'service supervisor',
+    `shell ${dest(host!.tasks[14]!)}`,
+    'template /etc/nginx/sites-available/app-nginx.conf',
+    'file /etc/nginx/sites-enabled/app-nginx.conf',
+  ]);
+  assert.equal(host!.handlers.map((h) => h.name), ['reload nginx', 'update supervisor', 'restart app']);
+});
+
+test('renders nginx.conf, the server block, gunicorn.conf.py and the supervisor program byte for byte as the seed\'s files', async () => {
+  const { host } = plan();
+  const tasks = host!.tasks;
+  assert.is(await rendered(byDest(tasks, '/etc/nginx/nginx.conf')), seedFile('nginx.conf'));
+  assert.is(await rendered(byDest(tasks, '/etc/nginx/sites-available/app-nginx.conf')), seedFile('app-nginx.conf'));
+  assert.is(await rendered(byDest(tasks, '/opt/webapp/gunicorn.conf.py')), seedFile('gunicorn.conf.py'));
+  assert.is(await rendered(byDest(tasks, '/etc/supervisor/conf.d/app_supervisor.conf')), seedFile('app_supervisor.conf'));
+});
+
+test('copies the seed\'s app.py and requirements.txt by default', () => {
+  const { host } = plan();
+  const src = (path: string) => readFileSync((byDest(host!.tasks, path).args as { src: string }).src, 'utf8');
+  assert.is(src('/opt/webapp/app.py'), seedFile('code/app.py'));
+  assert.is(src('/opt/webapp/requirements.txt'), seedFile('code/requirements.txt'));
+  assert.ok(seedFile('code/app.py').endsWith('srv.serve_forever()\n\n'), 'the tutorial\'s app.py ends with a blank line');
+});
+
+test('gives the seed\'s owners and modes, except the supervisor program, which is root\'s', () => {
+  const { host } = plan();
+  const attrs = (path: string) => {
+    const a = byDest(host!.tasks, path).args as { owner?: string; group?: string; mode?: number };
+    return `${a.owner}:${a.group} ${a.mode?.toString(8)}`;
+  };
+  assert.is(attrs('/etc/nginx/nginx.conf'), 'root:root 644');
+  assert.is(attrs('/etc/nginx/sites-available/app-nginx.conf'), 'root:root 644');
+  assert.is(attrs('/opt/webapp'), 'vagrant:vagrant 755');
+  assert.is(attrs('/opt/webapp/app.py'), 'vagrant:vagrant 644');
+  assert.is(attrs('/opt/webapp/requirements.txt'), 'vagrant:vagrant 644');
+  assert.is(attrs('/opt/webapp/gunicorn.conf.py'), 'vagrant:vagrant 644');
+  assert.is(attrs('/etc/supervisor/conf.d/app_supervisor.conf'), 'root:root 644');
+  const link = byDest(host!.tasks, '/etc/nginx/sites-enabled/app-nginx.conf').args as { state: string; target: string };
+  assert.equal([link.state, link.target], ['link', '/etc/nginx/sites-available/app-nginx.conf']);
+});
+
+test('notifies the nginx reload for nginx config, the app restart for code, requirements and gunicorn config', () => {
+  const { host } = plan();
+  const notify = (path: string) => byDest(host!.tasks, path).options.notify;
+  for (const p of ['/etc/nginx/nginx.conf', '/etc/nginx/sites-available/app-nginx.conf', '/etc/nginx/sites-enabled/app-nginx.conf']) assert.is(notify(p), 'reload nginx', p);
+  for (const p of ['/opt/webapp/app.py', '/opt/webapp/requirements.txt', '/opt/webapp/gunicorn.conf.py']) assert.is(notify(p), 'restart app', p);
+  assert.is(notify('/etc/supervisor/conf.d/app_supervisor.conf'), 'update supervisor');
+  assert.is(host!.tasks.find((t) => t.kind === 'pip')!.options.notify, 'restart app');
+  assert.is(notify('/etc/nginx/sites-available'), undefined);
+});
+
+test('checks the nginx config with nginx -t before reloading, and drives supervisor with supervisorctl only', () => {
+  const { host } = plan();
+  const h = (name: string) => host!.handlers.find((x) => x.name === name)!.tasks.map((t) => `${t.kind} ${dest(t)}`);
+  assert.equal(h('reload nginx'), ['command nginx -t', 'service nginx']);
+  assert.is((host!.handlers[0]!.tasks[1]!.args as { state: string }).state, 'reloaded');
+  assert.equal(h('update supervisor'), ['command supervisorctl reread', 'command supervisorctl update']);
+  assert.equal(h('restart app'), ['command supervisorctl restart app']);
+  const services = host!.tasks.filter((t) => t.kind === 'service').map((t) => t.args);
+  assert.equal(services, [{ name: 'nginx', state: 'started', enabled: true }, { name: 'supervisor', state: 'started', enabled: true }]);
+  const apt = host!.tasks.find((t) => t.kind === 'apt')!.args as { updateCache: boolean; cacheValidTime: number };
+  assert.equal([apt.updateCache, apt.cacheValidTime], [true, 3600]);
+});
+
+test('reports a missing required param as a plan problem with the fix, at the user\'s line', () => {
+  const { problems } = plan({ appDir: '' });
+  assert.is(problems.length, 1);
+  assert.match(problems[0]!.message, /param appDir is required/);
+  assert.match(problems[0]!.message, /pass \{ appDir: … \}/);
+  assert.is(problems[0]!.callSite?.file, fileURLToPath(import.meta.url));
+  const p = createProject();
+  p.group('web', ['h']).use(webapp, { appDir: '' });
+  assert.is(p.group('web').ops.length, 0, 'a recipe that failed adds no operations');
+});
+
+test('reports invalid params with what to pass', () => {
+  const cases: [WebappParams, RegExp][] = [
+    [{ port: 70000 }, /param port 70000 must be a whole number from 1 to 65535/],
+    [{ owner: 'bad name' }, /param owner "bad name" is not valid/],
+    [{ appDir: 'opt/webapp' }, /param appDir "opt\/webapp" must be an absolute path/],
+    [{ workers: 0 }, /param workers 0 must be a whole number/],
+    [{ site: 'app' }, /param site "app" is not valid/],
+    [{ appSource: '/nonexistent/app.py' }, /param appSource .* is not a file or folder/],
+    [{ module: 'my-app' }, /param module "my-app" is not valid/],
+  ];
+  for (const [params, re] of cases) {
+    const { problems } = plan(params);
+    assert.is(problems.length, 1, JSON.stringify(params));
+    assert.match(problems[0]!.message, re);
+  }
+});
+
+test('refuses a requirements file without gunicorn, which runs the app', () => {
+  const tmp = tmpDir();
+  try {
+    writeFileSync(join(tmp.dir, 'requirements.txt'), 'flask\n');
+    const { problems } = plan({ requirements: join(tmp.dir, 'requirements.txt') });
+    assert.match(problems[0]!.message, /does not list gunicorn/);
+    assert.match(problems[0]!.message, /add a line "gunicorn"/);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('port, workers and listen change the rendered files', async () => {
+  const { host, problems } = plan({ port: 8000, workers: 3, listen: 8080, timeout: 30 });
+  assert.equal(problems, []);
+  const gunicorn = await rendered(byDest(host!.tasks, '/opt/webapp/gunicorn.conf.py'));
+  assert.match(gunicorn, /^bind = '0\.0\.0\.0:8000'$/m);
+  assert.match(gunicorn, /^workers = 3$/m);
+  assert.match(gunicorn, /^timeout = 30$/m);
+  assert.match(gunicorn, /^keepalive = 24 \* 60 \* 60  # 1 day$/m);
+  const site = await rendered(byDest(host!.tasks, '/etc/nginx/sites-available/app-nginx.conf'));
+  assert.match(site, /^ {4}listen 8080;$/m);
+  assert.match(site, /proxy_pass {9}"http:\/\/localhost:8000";/);
+});
+
+test('content: false drops the /content location and serverName adds a server_name line', async () => {
+  const { host } = plan({ content: false, serverName: 'example.test' });
+  const site = await rendered(byDest(host!.tasks, '/etc/nginx/sites-available/app-nginx.conf'));
+  assert.not.match(site, /location \/content/);
+  assert.ok(site.startsWith('server {\n    listen 80;\n    server_name example.test;\n\n    location / {\n'), site);
+});
+
+test('copies an app folder into appDir, and a single file names the WSGI module', async () => {
+  const tmp = tmpDir();
+  try {
+    mkdirSync(join(tmp.dir, 'site'));
+    writeFileSync(join(tmp.dir, 'site', 'wsgi.py'), 'def application(e, s):\n    pass\n');
+    writeFileSync(join(tmp.dir, 'site', 'requirements.txt'), 'gunicorn==21.2.0\n');
+    const dir = plan({ appSource: join(tmp.dir, 'site'), requirements: join(tmp.dir, 'site', 'requirements.txt'), module: 'wsgi', callable: 'application', appDir: '/srv/site' });
+    assert.equal(dir.problems, []);
+    const copy = dir.host!.tasks.filter((t) => t.kind === 'copy').map((t) => dest(t));
+    assert.equal(copy, ['/srv/site/requirements.txt', '/srv/site']);
+    const conf = await rendered(byDest(dir.host!.tasks, '/etc/supervisor/conf.d/app_supervisor.conf'));
+    assert.match(conf, /^command=\/srv\/site\/venv\/bin\/gunicorn -c gunicorn\.conf\.py wsgi:application$/m);
+    assert.match(conf, /^directory= \/srv\/site$/m);
+
+    const file = plan({ appSource: join(tmp.dir, 'site', 'wsgi.py') });
+    const conf2 = await rendered(byDest(file.host!.tasks, '/etc/supervisor/conf.d/app_supervisor.conf'));
+    assert.match(conf2, /gunicorn\.conf\.py wsgi:app$/m);
+    assert.ok(file.host!.tasks.some((t) => dest(t) === '/opt/webapp/wsgi.py'));
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('nginxSite and pythonApp are usable alone', () => {
+  const p = createProject();
+  p.host('a').use(nginxSite, { port: 8000 });
+  p.host('b').use(pythonApp, { program: 'api' });
+  const { plan: built, problems } = buildPlan(p);
+  assert.equal(problems, []);
+  const a = built.hosts.find((h) => h.name === 'a')!;
+  const b = built.hosts.find((h) => h.name === 'b')!;
+  assert.is(a.tasks.length, 7);
+  assert.equal(a.handlers.map((h) => h.name), ['reload nginx']);
+  assert.ok(b.tasks.some((t) => dest(t) === '/etc/supervisor/conf.d/api_supervisor.conf'));
+  assert.equal(b.handlers.map((h) => h.name), ['update supervisor', 'restart api']);
+});
+
+test('the seed playbook kept as test data says include, which this machine\'s ansible-core still runs', () => {
+  const main = readFileSync(new URL('../e2e/seed-playbook/web/tasks/main.yaml', import.meta.url), 'utf8');
+  assert.is(main, '---\n\n- include: nginx.yaml\n- include: webapp.yaml\n');
+});
+
+test.run();
