@@ -28,7 +28,7 @@ export interface ErrorContext {
 }
 
 /**
- * The one error class of shipshape. The first line of `message` is short; `details()`
+ * The one error class of shipshape. The first line of `message` is short; `explain()`
  * adds the context (host, task, command, exit code, stderr, call site) and the fix.
  * All text is redacted of secrets.
  */
@@ -60,7 +60,7 @@ export class ShipshapeError extends Error {
   }
 
   /** The full text: summary, then context lines, then the fix. */
-  details(): string {
+  explain(): string {
     const lines = [this.message];
     if (this.host) lines.push(`  host:    ${this.host}`);
     if (this.task) lines.push(`  task:    ${this.task}`);

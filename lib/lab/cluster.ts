@@ -52,7 +52,13 @@ export function readCluster(clusterFile: string): ClusterNode[] {
   return parseCluster(data, clusterFile);
 }
 
-/** Validates an already parsed cluster object; `source` names it in errors. */
+/**
+ * Validates an already parsed cluster object; `source` names it in errors.
+ *
+ * @example
+ * parseCluster({ nodes: [{ host_name: 'db-01', port_mappings: [{ guest_port: 22, host_port: 2201 }] }] }, 'inline')
+ * // [{ host_name: 'db-01', port_mappings: [{ guest_port: 22, host_port: 2201, host_ip: '127.0.0.1' }], network_configs: [] }]
+ */
 export function parseCluster(data: unknown, source = 'cluster.json'): ClusterNode[] {
   const fail = (field: string, problem: string, got?: unknown): never => {
     const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)})`;

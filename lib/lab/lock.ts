@@ -7,8 +7,9 @@ import { isAlive, procRef, type ProcRef } from './proc.js';
 /** Waits this long for another `lab` command (a base build takes about a minute). */
 const DEFAULT_WAIT_MS = 15 * 60 * 1000;
 
-// Calls in this process queue here first: the file alone cannot tell two callers of one PID apart.
-let chain: Promise<unknown> = Promise.resolve();
+// Calls in this process queue here first (per lock file): the file alone cannot tell two
+// callers of one PID apart.
+const chains = new Map<string, Promise<unknown>>();
 
 /**
  * Runs `fn` holding the lock file `path`. A lock left by a dead process (its PID gone or
@@ -18,8 +19,10 @@ let chain: Promise<unknown> = Promise.resolve();
  * await withLock('/var/cache/shipshape/lab/lock', () => buildBase(...))
  */
 export function withLock<T>(path: string, fn: () => Promise<T>, opts: { waitMs?: number; log?: (l: string) => void } = {}): Promise<T> {
-  const next = chain.then(() => holdFile(path, fn, opts));
-  chain = next.catch(() => undefined);
+  const next = (chains.get(path) ?? Promise.resolve()).then(() => holdFile(path, fn, opts));
+  const tail = next.catch(() => undefined);
+  chains.set(path, tail);
+  void tail.then(() => { if (chains.get(path) === tail) chains.delete(path); });
   return next;
 }
 

@@ -1,4 +1,5 @@
 /** What the lab needs from the controller: root, a few tools, and the Debian mirror it already uses. */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ShipshapeError } from '../errors.js';
@@ -38,9 +39,37 @@ export function preflight(): void {
       fix: 'run it with sudo, e.g. sudo npx shipshape lab up cluster.json',
     });
   }
-  const missing = Object.keys(TOOLS).filter((t) => !onPath(t));
+  installMissing(TOOLS);
+  checkTools(TOOLS);
+}
+
+/**
+ * Installs the Debian packages of missing tools with apt-get (the lab runs as root on Debian),
+ * so a fresh machine needs no setup step. Prints what it does; leaves any failure to
+ * {@link checkTools}, which names the tool and the fix.
+ */
+function installMissing(tools: Record<string, string>): void {
+  const pkgs = [...new Set(Object.keys(tools).filter((t) => !onPath(t)).map((t) => tools[t]!))];
+  if (!pkgs.length || !onPath('apt-get')) return;
+  console.error(`lab: installing ${pkgs.join(' ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    install();
+  }
+}
+
+/**
+ * Fails naming every missing tool and the `apt-get install` that brings them.
+ *
+ * @example
+ * checkTools({ mmdebstrap: 'mmdebstrap', 'apt-ftparchive': 'apt-utils' })
+ */
+export function checkTools(tools: Record<string, string>): void {
+  const missing = Object.keys(tools).filter((t) => !onPath(t));
   if (missing.length) {
-    const pkgs = [...new Set(missing.map((t) => TOOLS[t]!))];
+    const pkgs = [...new Set(missing.map((t) => tools[t]!))];
     throw new ShipshapeError(`the lab needs ${missing.join(', ')}, not found on PATH`, {
       fix: `apt-get install -y ${pkgs.join(' ')}`,
     });

@@ -112,3 +112,19 @@ export function memoryOf(pids: number[]): { rssKiB: number; pssKiB: number } {
   }
   return { rssKiB, pssKiB };
 }
+
+/** Live processes with an argument inside `dir` (how a crash's unrecorded processes are found). */
+export function procsWithArgUnder(dir: string): ProcRef[] {
+  const out: ProcRef[] = [];
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const args = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (!args.some((a) => a.startsWith(prefix))) continue;
+      const ref = procRef(Number(d));
+      if (ref && isAlive(ref)) out.push(ref);
+    } catch { /* gone meanwhile */ }
+  }
+  return out;
+}

@@ -16,9 +16,9 @@ export function jsonReporter(file: string): Reporter {
   return (e: EngineEvent) => {
     if (e.type === 'task-end') {
       const { status, changes, reason, error, durationMs } = e.result;
-      tasks.push({ ...e.task, status, reason, durationMs, error: error?.details(), changes: changes.map((c) => c.content?.secret ? { ...c, content: { ...c.content, before: '', after: '' } } : c) });
+      tasks.push({ ...e.task, status, reason, durationMs, error: error?.explain(), changes: changes.map((c) => c.content?.secret ? { ...c, content: { ...c.content, before: '', after: '' } } : c) });
     } else if (e.type === 'host-unreachable') {
-      unreachable[e.host] = e.error.details();
+      unreachable[e.host] = e.error.explain();
     } else if (e.type === 'run-end' || e.type === 'plan-invalid') {
       const summary: RunSummary | undefined = e.type === 'run-end' ? e.summary : undefined;
       const doc = { summary, problems: e.type === 'plan-invalid' ? e.problems : undefined, unreachable, tasks };

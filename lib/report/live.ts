@@ -24,7 +24,8 @@ export function liveReporter(o: PlainReporterOptions & { columns?: () => number 
     if (lines.length) write(lines.join('\n') + '\n');
     drawn = lines.length;
   };
-  const plain = plainReporter({ ...o, color: o.color ?? true, write: (s) => { clear(); write(s); draw(); } });
+  // The outer handler erases the block before the plain reporter writes and redraws it after.
+  const plain = plainReporter({ ...o, color: o.color ?? true, write });
   return (e: EngineEvent) => {
     if (e.type === 'task-start') current.set(e.task.host, e.task.handler ? `handler ${e.task.handler}: ${e.task.name}` : e.task.name);
     if (e.type === 'host-end' || e.type === 'host-unreachable') current.delete(e.host);

@@ -47,7 +47,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         break;
       case 'host-unreachable':
         out(paint('unreachable', `${e.host} | UNREACHABLE | ${e.error.message}`));
-        out(e.error.details().split('\n').slice(1).join('\n'));
+        out(e.error.explain().split('\n').slice(1).join('\n'));
         break;
       case 'task-end': {
         const r = e.result;
@@ -61,7 +61,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
             if (d) out(d.trimEnd());
           }
         }
-        if (r.error) out(r.error.details().split('\n').map((l, i) => (i === 0 ? `  error: ${l}` : l)).join('\n'));
+        if (r.error) out(r.error.explain().split('\n').map((l, i) => (i === 0 ? `  error: ${l}` : l)).join('\n'));
         break;
       }
       case 'run-end':

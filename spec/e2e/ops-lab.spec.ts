@@ -34,8 +34,8 @@ test.before(async () => {
 // uvu swallows an error thrown by a before hook (its finally returns): fail every test with it instead
 test.before.each(() => {
   if (!labError) return;
-  const e = labError as Error & { details?: () => string };
-  throw new Error(`lab up failed: ${e.details?.() ?? e.stack ?? String(e)}`);
+  const e = labError as Error & { explain?: () => string };
+  throw new Error(`lab up failed: ${e.explain?.() ?? e.stack ?? String(e)}`);
 });
 
 test.after(async () => {
@@ -59,7 +59,7 @@ async function deploy(p: Project, check = false): Promise<Run> {
 
 function why(r: Run): string {
   const bad = [...r.byName].filter(([, t]) => t.status === 'failed' || t.status === 'unreachable')
-    .map(([n, t]) => `${n}: ${t.error?.details?.() ?? t.error?.message ?? t.reason ?? ''}`);
+    .map(([n, t]) => `${n}: ${t.error?.explain?.() ?? t.error?.message ?? t.reason ?? ''}`);
   return [...bad, ...(r.result.problems ?? []).map((x) => x.message)].join('\n') || 'no failures';
 }
 

@@ -45,7 +45,7 @@ export async function deployWebapp(clusterFile: string, params: WebappParams, o:
 
 /** Why a run failed, as readable text for assertion messages. */
 export function failures(r: Run): string {
-  const tasks = r.ends.filter((e) => e.result.status === 'failed' || e.result.status === 'unreachable').map((e) => `${e.host} ${label(e)}: ${e.result.error?.details() ?? ''}`);
+  const tasks = r.ends.filter((e) => e.result.status === 'failed' || e.result.status === 'unreachable').map((e) => `${e.host} ${label(e)}: ${e.result.error?.explain() ?? ''}`);
   return [...tasks, ...(r.result.problems ?? []).map((p) => p.message)].join('\n') || 'no failures';
 }
 

@@ -120,7 +120,7 @@ test('a broken server block fails the run with nginx\'s error, is not reloaded, 
   const failed = r.ends.filter((e) => e.result.status === 'failed');
   assert.is(failed.length, 1);
   assert.is(failed[0]!.name, 'check the nginx config (nginx -t)');
-  assert.match(failed[0]!.result.error!.details(), /unknown directive "bogus_directive"/);
+  assert.match(failed[0]!.result.error!.explain(), /unknown directive "bogus_directive"/);
   const reload = r.ends.find((e) => e.handler === 'reload nginx' && e.name === 'reload nginx');
   assert.is(reload?.result.status, 'skipped');
   assert.equal(await page(webUrl(h)), { status: 200, body: 'Hello, shipshape!\n' });

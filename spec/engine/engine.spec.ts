@@ -143,7 +143,7 @@ test('a failed task stops its own host only; its queued handlers are reported as
     assert.is(failed.task.name, 'explodes');
     assert.is(failed.result.error!.exitCode, 7);
     assert.match(failed.result.error!.stderr!, 'boom');
-    assert.match(failed.result.error!.details(), 'engine.spec.ts');
+    assert.match(failed.result.error!.explain(), 'engine.spec.ts');
     const notRun = ends.find((e) => e.task.handler === 'h')!;
     assert.is(notRun.result.status, 'skipped');
     assert.match(notRun.result.reason!, 'notified but not run');

@@ -18,7 +18,7 @@ async function check(p: Promise<unknown>, re?: RegExp | string): Promise<Shipsha
   }
   if (err === undefined) assert.unreachable('expected a rejection');
   if (re) {
-    const text = err instanceof ShipshapeError ? err.details() : String(err);
+    const text = err instanceof ShipshapeError ? err.explain() : String(err);
     assert.match(text, re);
   }
   return err as ShipshapeError;

@@ -1,0 +1,67 @@
+import { Inventory } from '../inventory/inventory.js';
+import type { HostPlan } from '../plan/types.js';
+import { ShipshapeError, toShipshapeError } from '../errors.js';
+import type { Facts } from '../ops/types.js';
+import { connectHost } from '../transport/connect.js';
+import type { Become, ExecResult } from '../transport/types.js';
+import { FACTS_PROBE, parseFacts } from './facts.js';
+
+export interface AdHocOptions {
+  /** Host or group names; all hosts of the inventory when absent. */
+  limit?: string[];
+  become?: Become;
+  acceptNewHostKeys?: boolean;
+  forks?: number;
+}
+
+export type AdHocResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: ShipshapeError };
+
+/** The inventory's hosts selected by names of hosts or groups. */
+export function selectHosts(inv: Inventory, limit: string[] | undefined): HostPlan[] {
+  const names = new Set<string>();
+  for (const l of limit?.length ? limit : [...inv.hosts.keys()]) {
+    if (inv.hosts.has(l)) names.add(l);
+    else if (inv.groups.has(l)) for (const m of inv.groups.get(l)!) names.add(m);
+    else throw new ShipshapeError(`--limit ${JSON.stringify(l)} names no host or group of the inventory`, { fix: `hosts: ${[...inv.hosts.keys()].join(', ')}` });
+  }
+  return [...names].map((name) => ({ name, options: inv.hosts.get(name) ?? {}, tasks: [], handlers: [] }));
+}
+
+/**
+ * Runs `fn` on each selected host over its own connection, `forks` at a time; a host that
+ * fails does not stop the others.
+ *
+ * @example
+ * await onHosts(inventory, { limit: ['web-01'] }, (t) => t.exec('uptime'))
+ */
+export async function onHosts<T>(inv: Inventory, o: AdHocOptions, fn: (t: Awaited<ReturnType<typeof connectHost>>, h: HostPlan) => Promise<T>): Promise<AdHocResult<T>[]> {
+  const hosts = selectHosts(inv, o.limit);
+  const out: AdHocResult<T>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < hosts.length) {
+      const h = hosts[next++]!;
+      let t;
+      try {
+        t = await connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys });
+        out.push({ host: h.name, ok: true, value: await fn(t, h) });
+      } catch (e) {
+        out.push({ host: h.name, ok: false, error: toShipshapeError(e, { host: h.name }) });
+      } finally {
+        await t?.close().catch(() => undefined);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.forks ?? 50, hosts.length) }, worker));
+  return hosts.map((h) => out.find((r) => r.host === h.name)!);
+}
+
+/** Runs one shell command on every selected host. */
+export function execOnHosts(inv: Inventory, command: string, o: AdHocOptions = {}): Promise<AdHocResult<ExecResult>[]> {
+  return onHosts(inv, o, (t, h) => t.exec(command, { become: o.become ?? h.options.become }));
+}
+
+/** Reads the facts `when` callbacks see, from every selected host. */
+export function factsOfHosts(inv: Inventory, o: AdHocOptions = {}): Promise<AdHocResult<Facts>[]> {
+  return onHosts(inv, o, async (t, h) => parseFacts((await t.exec(FACTS_PROBE)).stdout, h.options.vars ?? {}));
+}

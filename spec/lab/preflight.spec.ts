@@ -1,0 +1,39 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ShipshapeError } from '../../lib/errors.js';
+import { checkTools, mirrorSources } from '../../lib/lab/preflight.js';
+
+test('names a missing tool and the apt-get install that brings it', () => {
+  try {
+    checkTools({ sh: 'dash', 'no-such-lab-tool': 'lab-tools', 'no-such-other-tool': 'lab-tools' });
+    assert.unreachable('should fail');
+  } catch (e) {
+    assert.instance(e, ShipshapeError);
+    assert.is((e as ShipshapeError).message, 'the lab needs no-such-lab-tool, no-such-other-tool, not found on PATH');
+    assert.is((e as ShipshapeError).fix, 'apt-get install -y lab-tools');
+  }
+});
+
+test('builds bookworm sources on the mirror given in SHIPSHAPE_LAB_MIRROR', () => {
+  const old = process.env.SHIPSHAPE_LAB_MIRROR;
+  process.env.SHIPSHAPE_LAB_MIRROR = 'http://mirror.example/debian/';
+  try {
+    assert.equal(mirrorSources(), [
+      'deb http://mirror.example/debian bookworm main',
+      'deb http://mirror.example/debian bookworm-updates main',
+      'deb http://mirror.example/debian-security bookworm-security main',
+    ]);
+  } finally {
+    if (old === undefined) delete process.env.SHIPSHAPE_LAB_MIRROR;
+    else process.env.SHIPSHAPE_LAB_MIRROR = old;
+  }
+});
+
+test('reads this machine\'s own Debian mirror', () => {
+  const lines = mirrorSources();
+  assert.is(lines.length, 3);
+  assert.match(lines[0]!, /^deb \S+ bookworm main$/);
+  assert.match(lines[2]!, /^deb \S+ bookworm-security main$/);
+});
+
+test.run();
