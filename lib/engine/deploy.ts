@@ -64,7 +64,7 @@ export async function deployProject(project: Project, options: DeployOptions = {
   } catch (e) {
     const err = e as ShipshapeError;
     (options.reporter ?? plainReporter())({ type: 'plan-invalid', problems: [{ message: `${err.message}${err.fix ? ` (${err.fix})` : ''}` }] });
-    return { ok: false, hosts: {}, check: false, durationMs: 0, problems: [{ message: err.message }], exitCode: setExit(4) };
+    return { ok: false, hosts: {}, check: false, aborted: false, durationMs: 0, problems: [{ message: err.message }], exitCode: setExit(4) };
   }
   const tty = process.stdout.isTTY === true && !process.env.CI;
   const reporters: Reporter[] = [o.reporter ?? (tty ? liveReporter({ diff: o.diff }) : plainReporter({ diff: o.diff })), ...(o.listeners ?? [])];
@@ -74,7 +74,7 @@ export async function deployProject(project: Project, options: DeployOptions = {
   const { plan, problems } = buildPlan(project, { limit: o.limit });
   if (problems.length) {
     emit({ type: 'plan-invalid', problems });
-    return { ok: false, hosts: {}, check: !!o.check, durationMs: 0, problems, exitCode: setExit(4) };
+    return { ok: false, hosts: {}, check: !!o.check, aborted: false, durationMs: 0, problems, exitCode: setExit(4) };
   }
   const ac = new AbortController();
   const onSigint = () => { if (ac.signal.aborted) process.exit(130); ac.abort(); };

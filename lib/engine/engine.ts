@@ -53,9 +53,10 @@ export async function runPlan(plan: Plan, o: EngineOptions): Promise<RunSummary>
 
   const hosts = Object.fromEntries([...runs].map(([name, r]) => [name, { ...r.stats }]));
   const summary: RunSummary = {
-    ok: [...runs.values()].every((r) => r.ok),
+    ok: [...runs.values()].every((r) => r.ok) && !aborted(),
     hosts,
     check,
+    aborted: aborted(),
     durationMs: Math.round(performance.now() - t0),
   };
   o.emit({ type: 'run-end', summary });

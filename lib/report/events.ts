@@ -38,6 +38,8 @@ export interface RunSummary {
   ok: boolean;
   hosts: Record<string, HostStats>;
   check: boolean;
+  /** The run was aborted (Ctrl-C or the signal): tasks not started were skipped. */
+  aborted: boolean;
   durationMs: number;
 }
 

@@ -67,7 +67,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
       case 'run-end':
         out('');
         out(recap(e.summary.hosts));
-        out(`${e.summary.ok ? 'done' : 'FAILED'} in ${(e.summary.durationMs / 1000).toFixed(2)}s${e.summary.check ? ' (check mode)' : ''}`);
+        out(`${e.summary.ok ? 'done' : e.summary.aborted ? 'ABORTED' : 'FAILED'} in ${(e.summary.durationMs / 1000).toFixed(2)}s${e.summary.check ? ' (check mode)' : ''}`);
         break;
       default:
         break;

@@ -244,6 +244,29 @@ test('an unreachable host is reported with exit code 3 while other hosts go on',
   } finally { cleanup(); }
 });
 
+test('after an abort the running task finishes and nothing new starts', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const p = createProject();
+    p.host('a', local)
+      .shell(`sleep 0.4; touch ${join(dir, 'first')}`)
+      .shell(`touch ${join(dir, 'second')}`)
+      .file(join(dir, 'third'), { content: '' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 150);
+    const { result, ends } = await run(p, { signal: ac.signal });
+    assert.ok(existsSync(join(dir, 'first')), 'the running task finished');
+    assert.not.ok(existsSync(join(dir, 'second')));
+    assert.not.ok(existsSync(join(dir, 'third')));
+    assert.equal(ends.map((e) => e.result.status), ['changed', 'skipped', 'skipped']);
+    assert.is(ends[1]!.result.reason, 'the run was aborted');
+    assert.is(result.hosts.a!.skipped, 2);
+    assert.is(result.aborted, true);
+    assert.is(result.ok, false);
+    assert.is(result.exitCode, 2);
+  } finally { cleanup(); }
+});
+
 test('when() is decided at run time from the facts', async () => {
   const { dir, cleanup } = tmpDir();
   try {
