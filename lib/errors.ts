@@ -7,6 +7,12 @@ export interface CallSite {
   column: number;
 }
 
+/**
+ * A call site as `file:line:column`, the form editors jump to.
+ *
+ * @example
+ * formatCallSite({ file: '/srv/deploy.ts', line: 4, column: 3 })   // '/srv/deploy.ts:4:3'
+ */
 export function formatCallSite(cs: CallSite | undefined): string {
   return cs ? `${cs.file}:${cs.line}:${cs.column}` : '';
 }
@@ -86,7 +92,12 @@ function indent(s: string): string {
   return tail(s).split('\n').join('\n           ');
 }
 
-/** Wraps anything thrown into a ShipshapeError, keeping the original as `cause`. */
+/**
+ * Wraps anything thrown into a ShipshapeError, keeping the original as `cause`.
+ *
+ * @example
+ * catch (e) { throw toShipshapeError(e, { host: 'web-01', task: 'apt nginx' }); }
+ */
 export function toShipshapeError(e: unknown, ctx: ErrorContext = {}): ShipshapeError {
   if (e instanceof ShipshapeError) {
     if (ctx.host && !e.host) return new ShipshapeError(e.message, { ...pick(e), ...ctx, cause: e.cause });

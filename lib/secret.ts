@@ -21,16 +21,32 @@ export function secret(value: string): Secret {
   return Object.freeze({ [SECRET]: value, toString: () => MASK, toJSON: () => MASK });
 }
 
+/**
+ * Whether a value was made by {@link secret}.
+ *
+ * @example
+ * isSecret(secret('x'))   // true
+ */
 export function isSecret(v: unknown): v is Secret {
   return typeof v === 'object' && v !== null && SECRET in v;
 }
 
-/** The real value of a string or a secret. */
+/**
+ * The real value of a string or a secret.
+ *
+ * @example
+ * reveal(secret('hunter2'))   // 'hunter2'
+ */
 export function reveal(v: string | Secret): string {
   return isSecret(v) ? v[SECRET] : v;
 }
 
-/** Replaces every known secret value in text by the mask. Used by every reporter and log. */
+/**
+ * Replaces every known secret value in text by the mask. Used by every reporter and log.
+ *
+ * @example
+ * secret('hunter2'); redact('password=hunter2')   // 'password=********'
+ */
 export function redact(text: string): string {
   let out = text;
   for (const s of known) if (out.includes(s)) out = out.split(s).join(MASK);

@@ -8,6 +8,9 @@ const OWN = dirname(dirname(fileURLToPath(import.meta.url)));
 /**
  * The first stack frame outside shipshape's lib/: the user's line in deploy.ts, or the
  * recipe's line. Errors point there, and relative paths (src, templates) resolve from it.
+ *
+ * @example
+ * captureCallSite()   // { file: '/home/me/infra/deploy.ts', line: 12, column: 4 }
  */
 export function captureCallSite(): CallSite | undefined {
   const holder: { stack?: string } = {};

@@ -61,6 +61,14 @@ export class Project implements TargetOwner {
   }
 }
 
+/**
+ * A project of its own, apart from the default one `host()` and `group()` use: for tests and tools.
+ *
+ * @example
+ * const p = createProject();
+ * p.host('a', { transport: 'local' }).shell('true');
+ * await deployProject(p);
+ */
 export function createProject(): Project {
   return new Project();
 }

@@ -16,7 +16,12 @@ export interface AdHocOptions {
 
 export type AdHocResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: ShipshapeError };
 
-/** The inventory's hosts selected by names of hosts or groups. */
+/**
+ * The inventory's hosts selected by names of hosts or groups.
+ *
+ * @example
+ * selectHosts(inv, ['webservers'])   // [{ name: 'web-01', options: {...}, tasks: [], handlers: [] }]
+ */
 export function selectHosts(inv: Inventory, limit: string[] | undefined): HostPlan[] {
   const names = new Set<string>();
   for (const l of limit?.length ? limit : [...inv.hosts.keys()]) {
@@ -56,12 +61,22 @@ export async function onHosts<T>(inv: Inventory, o: AdHocOptions, fn: (t: Awaite
   return hosts.map((h) => out.find((r) => r.host === h.name)!);
 }
 
-/** Runs one shell command on every selected host. */
+/**
+ * Runs one shell command on every selected host.
+ *
+ * @example
+ * await execOnHosts(new Inventory().load('cluster.json'), 'uptime', { become: true })
+ */
 export function execOnHosts(inv: Inventory, command: string, o: AdHocOptions = {}): Promise<AdHocResult<ExecResult>[]> {
   return onHosts(inv, o, (t, h) => t.exec(command, { become: o.become ?? h.options.become }));
 }
 
-/** Reads the facts `when` callbacks see, from every selected host. */
+/**
+ * Reads the facts `when` callbacks see, from every selected host.
+ *
+ * @example
+ * (await factsOfHosts(inv, { limit: ['web-01'] }))[0]   // { host: 'web-01', ok: true, value: { init: 'sysvinit', ... } }
+ */
 export function factsOfHosts(inv: Inventory, o: AdHocOptions = {}): Promise<AdHocResult<Facts>[]> {
   return onHosts(inv, o, async (t, h) => parseFacts((await t.exec(FACTS_PROBE)).stdout, h.options.vars ?? {}));
 }

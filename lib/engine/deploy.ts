@@ -39,7 +39,12 @@ export interface DeployResult extends RunSummary {
 
 const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--accept-new-host-keys]';
 
-/** Reads the flags deploy() understands; unknown flags are an error. */
+/**
+ * Reads the flags deploy() understands; unknown flags are an error.
+ *
+ * @example
+ * parseDeployArgs(['--check', '--limit', 'web-01,db'])   // { check: true, limit: ['web-01', 'db'], ... }
+ */
 export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
   const known = new Set(['check', 'C', 'diff', 'D', 'limit', 'l', 'forks', 'f', 'json', 'accept-new-host-keys', '_']);
   const a = mri(argv, { boolean: ['check', 'diff', 'accept-new-host-keys'], string: ['limit', 'json'], alias: { C: 'check', D: 'diff', l: 'limit', f: 'forks' } });
@@ -55,6 +60,11 @@ export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
  * Builds the plan, validates all of it before any connection, runs it, reports, and sets
  * `process.exitCode` (0 all good, 2 a task failed, 3 a host was unreachable, 4 the plan
  * was invalid). It does not throw for an invalid plan or a failed run.
+ *
+ * @example
+ * const p = createProject();
+ * p.host('localhost', { transport: 'local' }).file('/tmp/x', { content: 'hi\n' });
+ * const { ok, hosts, exitCode } = await deployProject(p, { argv: ['--check'] });
  */
 export async function deployProject(project: Project, options: DeployOptions = {}): Promise<DeployResult> {
   const setExit = (code: DeployResult['exitCode']) => { if (!options.keepExitCode) process.exitCode = code; return code; };

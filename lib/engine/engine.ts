@@ -21,6 +21,10 @@ export interface EngineOptions {
  * `after()` joins between segments, handlers at the end of each host. Every scheduler node
  * is wrapped so it never rejects: the engine records each task's status itself, a failure
  * stops only its host, and nothing starts after an abort.
+ *
+ * @example
+ * const { plan } = buildPlan(project);
+ * await runPlan(plan, { forks: 10, connect: (h) => connectHost(h), emit: plainReporter() });
  */
 export async function runPlan(plan: Plan, o: EngineOptions): Promise<RunSummary> {
   const t0 = performance.now();

@@ -10,6 +10,12 @@ export const FACTS_PROBE = [
   'echo "user=$(id -un)"',
 ].join('; ');
 
+/**
+ * Reads the output of {@link FACTS_PROBE} into the facts `when` callbacks receive.
+ *
+ * @example
+ * parseFacts('hostname=web-01\ninit=sysvinit\ncpus=2\n', {}).cpus   // 2
+ */
 export function parseFacts(stdout: string, vars: Record<string, unknown>): Facts {
   const kv = new Map<string, string>();
   for (const line of stdout.split('\n')) {

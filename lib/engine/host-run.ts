@@ -16,6 +16,12 @@ export interface HostRunOptions {
 
 const sameBecome = (a: Become | undefined, b: Become | undefined) => JSON.stringify(a ?? false) === JSON.stringify(b ?? false);
 
+/**
+ * What reporters are told about a task.
+ *
+ * @example
+ * taskInfo(task)   // { id: 'web-01#3', host: 'web-01', name: 'apt nginx', op: 'apt' }
+ */
 export function taskInfo(t: Task): TaskInfo {
   return { id: t.id, host: t.host, name: t.name, op: t.kind, handler: t.handler, callSite: t.callSite };
 }

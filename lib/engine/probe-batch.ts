@@ -5,6 +5,10 @@ import type { Probed } from '../ops/types.js';
  * One script that runs many probes and prints each one's output between markers, so a host's
  * state is read in one round trip. Each probe runs in a subshell with stdin closed; its
  * stderr is dropped.
+ *
+ * @example
+ * const b = batchScript([{ key: '0', script: 'stat -c %a /etc/motd' }]);
+ * b.parse((await t.exec(b.script)).stdout).get('0')   // { stdout: '644\n', code: 0 }
  */
 export function batchScript(probes: { key: string; script: string }[]): { script: string; parse(stdout: string): Map<string, Probed> } {
   const nonce = randomBytes(6).toString('hex');

@@ -18,7 +18,12 @@ export interface OpOutcome {
   results: ExecResult[];
 }
 
-/** Runs an op's probe alone. */
+/**
+ * Runs an op's probe alone.
+ *
+ * @example
+ * await probeOp(fileOp, { path: '/etc/motd' }, transport, true, process.cwd())   // { stdout: 'file 644 ...', code: 0 }
+ */
 export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: Become | undefined, baseDir: string): Promise<Probed> {
   const script = op.probe(args, { baseDir });
   if (script === undefined) return { stdout: '', code: 0 };
@@ -29,6 +34,9 @@ export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: B
 /**
  * probe → diff → apply for one op on one host. In check mode apply never runs.
  * A failing action throws a ShipshapeError with the command, exit code and stderr.
+ *
+ * @example
+ * const { changed } = await runOp(fileOp, { path: '/tmp/x', content: 'hi\n' }, new LocalTransport(), { host: 'localhost', facts, baseDir: '.', check: false });
  */
 export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOptions): Promise<OpOutcome> {
   const probed = o.probed ?? (await probeOp(op, args, t, o.become, o.baseDir));
@@ -39,7 +47,12 @@ export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOpt
   return { changed, diff, results };
 }
 
-/** Runs apply's actions in order; stops at the first failure. */
+/**
+ * Runs apply's actions in order; stops at the first failure.
+ *
+ * @example
+ * await executeActions([{ kind: 'exec', command: 'nginx -t' }], transport, true, { host: 'web-01' })
+ */
 export async function executeActions(
   actions: Action[], t: Transport, become: Become | undefined, ctx: { host: string; task?: string; op?: string },
 ): Promise<ExecResult[]> {

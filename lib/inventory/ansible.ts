@@ -7,7 +7,12 @@ type AnsibleGroup = { hosts?: string[] | Record<string, unknown>; vars?: Record<
 interface AnsibleMeta { hostvars?: Record<string, Record<string, unknown>> }
 type AnsibleList = Record<string, unknown> & { _meta?: AnsibleMeta };
 
-/** Runs an Ansible dynamic inventory script with `--list` and reads its JSON. */
+/**
+ * Runs an Ansible dynamic inventory script with `--list` and reads its JSON.
+ *
+ * @example
+ * runInventoryScript('./inventory.py')   // { webservers: { hosts: ['web-01'] }, _meta: { hostvars: {...} } }
+ */
 export function runInventoryScript(file: string): AnsibleList {
   let out: string;
   try {
@@ -27,6 +32,9 @@ export function runInventoryScript(file: string): AnsibleList {
  * Converts Ansible's inventory JSON (`hosts`, `vars`, `children`, `_meta.hostvars` with
  * ansible_host/port/user/private_key_file) into shipshape's inventory. Relative key paths
  * resolve from the inventory file's folder.
+ *
+ * @example
+ * fromAnsible('inventory.py', runInventoryScript('inventory.py')).hosts!['web-01']   // { address: '127.0.0.1', port: 22003, ... }
  */
 export function fromAnsible(file: string, list: AnsibleList): InventoryData {
   const dir = dirname(resolve(file));

@@ -15,6 +15,9 @@ export interface ClusterNode {
 /**
  * Reads the seed's cluster.json: each node is a host reached on the forwarded guest port 22
  * as `vagrant` with the key Vagrant (or `shipshape lab`) wrote next to the file.
+ *
+ * @example
+ * loadClusterJson('cluster.json', readJson('cluster.json') as { nodes: unknown })
  */
 export function loadClusterJson(file: string, data: { nodes?: unknown }): InventoryData {
   if (!Array.isArray(data.nodes)) throw new ShipshapeError(`${file}: "nodes" must be an array`);
@@ -37,6 +40,12 @@ export function loadClusterJson(file: string, data: { nodes?: unknown }): Invent
   return out;
 }
 
+/**
+ * Reads a JSON inventory file; a parse error names the file.
+ *
+ * @example
+ * readJson('cluster.json')   // { nodes: [...] }
+ */
 export function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));

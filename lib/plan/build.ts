@@ -17,6 +17,10 @@ const keyOf = (t: Target) => `${t.kind}:${t.name}`;
 /**
  * Turns what the deploy file declared into a validated plan. Every problem found is
  * returned at once, each with its call site; nothing is contacted.
+ *
+ * @example
+ * const { plan, problems } = buildPlan(project, { limit: ['web-01'] });
+ * if (problems.length) console.log(problems.map((p) => p.message).join('\n'));
  */
 export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan; problems: PlanProblem[] } {
   const problems: PlanProblem[] = project.problems.map((p) => ({ message: p.message, callSite: p.callSite }));

@@ -1,4 +1,9 @@
-/** The first cycle in a dependency graph, as node ids in order, or undefined. */
+/**
+ * The first cycle in a dependency graph, as node ids in order, or undefined.
+ *
+ * @example
+ * findCycle([{ id: 'a', deps: ['b'] }, { id: 'b', deps: ['a'] }])   // ['a', 'b', 'a']
+ */
 export function findCycle(nodes: { id: string; deps: string[] }[]): string[] | undefined {
   const deps = new Map(nodes.map((n) => [n.id, n.deps]));
   const state = new Map<string, 1 | 2>();

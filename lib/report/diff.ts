@@ -2,7 +2,12 @@ import { createTwoFilesPatch } from 'diff';
 import pc from 'picocolors';
 import type { Change } from '../ops/types.js';
 
-/** A unified diff of a content change; secret contents are never shown. */
+/**
+ * A unified diff of a content change; secret contents are never shown.
+ *
+ * @example
+ * renderContentDiff({ what: 'content', content: { path: '/etc/motd', before: 'a\n', after: 'b\n' } })   // '--- /etc/motd ... -a +b'
+ */
 export function renderContentDiff(c: Change, color = false): string | undefined {
   if (!c.content) return undefined;
   const { path, before, after, secret } = c.content;

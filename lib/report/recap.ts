@@ -1,6 +1,12 @@
 import type { HostStats } from './events.js';
 
-/** Ansible's PLAY RECAP, one line per host. */
+/**
+ * Ansible's PLAY RECAP, one line per host.
+ *
+ * @example
+ * recap({ 'web-01': { ok: 17, changed: 0, failed: 0, skipped: 0, unreachable: 0 } })
+ * // RECAP\n// web-01 : ok=17  changed=0  unreachable=0  failed=0  skipped=0
+ */
 export function recap(hosts: Record<string, HostStats>): string {
   const names = Object.keys(hosts);
   const w = Math.max(4, ...names.map((n) => n.length));
