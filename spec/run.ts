@@ -11,7 +11,7 @@ const only = process.argv[2];
 const pattern = only ? `^(?=.*(?:${only})).*\\.spec\\.ts$` : '\\.spec\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'spec', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...withoutForceColor(process.env), NO_COLOR: '1' },
+  env: withoutForceColor(process.env), // uvu's output is a pipe: no colours unless forced
 });
 let text = '';
 function withoutForceColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
