@@ -50,6 +50,9 @@ function live(address: string, c: Claim): boolean {
 /**
  * Gives each host of a cluster an address no other lab on this machine holds, and records
  * the claims. Call with the net lock held, and write the cluster's state before releasing it.
+ *
+ * @example
+ * await withNetLock(() => claimAddresses(ctx.cluster.state, ['web-01', 'db-01']))   // Map { 'web-01' → '10.77.0.11', 'db-01' → '10.77.0.12' }
  */
 export async function claimAddresses(stateFile: string, names: string[]): Promise<Map<string, string>> {
   const reg = readRegistry();
@@ -66,7 +69,13 @@ async function addressesInNamespaces(): Promise<string[]> {
   return [...r.stdout.matchAll(new RegExp(`inet (${SUBNET.replace(/\./g, '\\.')}\\.\\d+)/`, 'g'))].map((m) => m[1]!);
 }
 
-/** Drops a cluster's claims. Call with the net lock held. */
+/**
+ * Drops a cluster's claims, so its addresses can go to the next cluster. Call with the net
+ * lock held.
+ *
+ * @example
+ * await withNetLock(async () => releaseAddresses(ctx.cluster.state))
+ */
 export function releaseAddresses(stateFile: string): void {
   const reg = readRegistry();
   const kept = Object.fromEntries(Object.entries(reg).filter(([, c]) => c.state !== stateFile));

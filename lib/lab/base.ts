@@ -15,7 +15,13 @@ import { run } from './run.js';
 
 const MERGED_USR_HOOK = '/usr/share/mmdebstrap/hooks/merged-usr';
 
-/** The lab's SSH key pair (created once): its public half goes into every host. */
+/**
+ * The lab's SSH key pair (created once): its public half goes into every host. Returns the
+ * public key line.
+ *
+ * @example
+ * const pub = await ensureLabKey(labPaths())   // 'ssh-ed25519 AAAA... shipshape-lab'
+ */
 export async function ensureLabKey(lab: LabPaths): Promise<string> {
   if (!existsSync(lab.sshKey) || !existsSync(`${lab.sshKey}.pub`)) {
     mkdirSync(dirname(lab.sshKey), { recursive: true, mode: 0o700 });
@@ -68,6 +74,9 @@ export async function ensureBase(lab: LabPaths, log: (l: string) => void): Promi
 /**
  * Removes base versions other than `keep` that no cluster uses any more, and builds left by
  * a process that is gone. Call with the lab lock held.
+ *
+ * @example
+ * pruneBases(lab, new Set([base.dir, ...[...allStates(lab).values()].map((s) => s.baseDir)]))
  */
 export function pruneBases(lab: LabPaths, keep: Set<string>): void {
   if (!existsSync(lab.baseRoot)) return;

@@ -52,7 +52,13 @@ mount -o remount,bind,ro "$m/srv/wheelhouse"
 exec chroot "$m" /usr/bin/tini -- /bin/sh -c 'for s in /etc/rc2.d/S*; do case $s in */S[0-9][0-9]ssh) ;; *) [ -x "$s" ] && "$s" start || true ;; esac; done; exec /usr/sbin/sshd -D -e'
 `;
 
-/** The host's ed25519 key pair, generated once and kept across resets; returns "ssh-ed25519 AAAA...". */
+/**
+ * The host's ed25519 key pair, generated once and kept across resets so known_hosts stays
+ * valid; returns "ssh-ed25519 AAAA...".
+ *
+ * @example
+ * await ensureHostKey(hostPaths(cluster, 'web-01'), 'web-01')   // 'ssh-ed25519 AAAA...'
+ */
 export async function ensureHostKey(paths: HostPaths, name: string): Promise<string> {
   const key = join(paths.keys, 'ssh_host_ed25519_key');
   if (!existsSync(key) || !existsSync(`${key}.pub`)) {
@@ -64,7 +70,13 @@ export async function ensureHostKey(paths: HostPaths, name: string): Promise<str
   return readFileSync(`${key}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
-/** Wipes the host's overlay back to the clean base, then seeds its identity (hostname, hosts, host key). */
+/**
+ * Wipes the host's overlay back to the clean base, then seeds its identity (hostname, hosts,
+ * host key): this is what makes `lab reset` fast.
+ *
+ * @example
+ * seedUpper(hostPaths(cluster, 'web-01'), 'web-01', '10.77.0.11')
+ */
 export function seedUpper(paths: HostPaths, name: string, address: string): void {
   removeTree(paths.upper);
   removeTree(paths.work);
@@ -84,6 +96,9 @@ export function seedUpper(paths: HostPaths, name: string, address: string): void
 /**
  * Boots a host: `ip netns exec NS unshare --mount --pid --uts --ipc --fork ... host-init.sh`,
  * detached, output to its console log. Returns the `unshare` process.
+ *
+ * @example
+ * h.proc = startHost(h, hostPaths(cluster, h.name), base, scripts.init)
  */
 export function startHost(h: HostState, paths: HostPaths, base: BasePaths, initScript: string): ProcRef {
   const out = openSync(paths.console, 'a');
@@ -104,7 +119,13 @@ export function startHost(h: HostState, paths: HostPaths, base: BasePaths, initS
   }
 }
 
-/** PID 1 of the host's PID namespace: the `unshare` process's only child. */
+/**
+ * PID 1 of the host's PID namespace: the `unshare` process's only child. Undefined when it
+ * does not appear within `timeoutMs` or `unshare` is gone.
+ *
+ * @example
+ * h.init = await findInit(h.proc)   // { pid: 4242, start: '226000' }
+ */
 export async function findInit(proc: ProcRef, timeoutMs = 2000): Promise<ProcRef | undefined> {
   const until = Date.now() + timeoutMs;
   while (isAlive(proc)) {
@@ -129,7 +150,12 @@ function sshAnswers(address: string, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Last lines of a host's console log, for error messages. */
+/**
+ * Last lines of a host's console log, for error messages.
+ *
+ * @example
+ * consoleTail(hostPaths(cluster, 'web-01'), 10)   // '... sshd: Server listening on 0.0.0.0 port 22.'
+ */
 export function consoleTail(paths: HostPaths, lines = 30): string {
   try {
     return readFileSync(paths.console, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -138,7 +164,13 @@ export function consoleTail(paths: HostPaths, lines = 30): string {
   }
 }
 
-/** Waits until sshd on the host sends its banner; fails with the console tail after ~10 s. */
+/**
+ * Waits until sshd on the host sends its banner; fails with the console tail when the host
+ * stops or after 30 s (a loaded machine booting several hosts is slow).
+ *
+ * @example
+ * await waitForSsh(h, hostPaths(cluster, h.name))
+ */
 export async function waitForSsh(h: HostState, paths: HostPaths): Promise<void> {
   const until = Date.now() + SSH_TIMEOUT_MS;
   for (;;) {
@@ -157,6 +189,9 @@ export async function waitForSsh(h: HostState, paths: HostPaths): Promise<void> 
  * Stops a host: SIGTERM to its PID 1 (tini passes it to sshd; when PID 1 exits the kernel
  * kills the whole PID namespace). `unshare` ignores SIGTERM, so it is never the target;
  * SIGKILL to both if that has not worked within 3 s.
+ *
+ * @example
+ * await Promise.all(state.hosts.map((h) => stopHost(h)))   // true per host once it is gone
  */
 export async function stopHost(h: HostState): Promise<boolean> {
   let init = isAlive(h.init) ? h.init : undefined;

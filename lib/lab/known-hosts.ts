@@ -13,7 +13,12 @@ export interface KnownHost {
   key: string;
 }
 
-/** ssh's name for an address and port: the bare address for 22, else `[address]:port`. */
+/**
+ * ssh's name for an address and port: the bare address for 22, else `[address]:port`.
+ *
+ * @example
+ * knownHostName('127.0.0.1', 22003)   // '[127.0.0.1]:22003'
+ */
 export function knownHostName(address: string, port: number): string {
   return port === 22 ? address : `[${address}]:${port}`;
 }
@@ -77,14 +82,25 @@ export function addKnownHosts(file: string, entries: KnownHost[], tag: string): 
   writeLines(file, [...kept, ...wanted]);
 }
 
-/** Removes the lines tagged `tag` (the ones `addKnownHosts` wrote). */
+/**
+ * Removes the lines tagged `tag` (the ones `addKnownHosts` wrote), leaving the user's own
+ * lines untouched.
+ *
+ * @example
+ * removeKnownHosts('/root/.ssh/known_hosts', 'shipshape-lab-1a2b3c4d5e6f')
+ */
 export function removeKnownHosts(file: string, tag: string): void {
   const lines = readLines(file);
   const kept = lines.filter((l) => l.trim().split(/\s+/)[3] !== tag);
   if (kept.length !== lines.length) writeLines(file, kept);
 }
 
-/** The lines of `file` tagged `tag`. */
+/**
+ * The lines of `file` tagged `tag`: what `lab up` recorded for one cluster.
+ *
+ * @example
+ * knownHostsTagged('/root/.ssh/known_hosts', 'shipshape-lab-1a2b3c4d5e6f')   // ['10.77.0.11 ssh-ed25519 AAAA... shipshape-lab-1a2b3c4d5e6f']
+ */
 export function knownHostsTagged(file: string, tag: string): string[] {
   return readLines(file).filter((l) => l.trim().split(/\s+/)[3] === tag);
 }

@@ -17,7 +17,13 @@ async function linkExists(name: string): Promise<boolean> {
   return (await run('ip', ['link', 'show', 'dev', name], { allowFail: true })).code === 0;
 }
 
-/** Creates the bridge with 10.77.0.1/24 unless it is there; refuses when another interface routes 10.77.0.0/24. */
+/**
+ * Creates the bridge with 10.77.0.1/24 unless it is there; refuses when another interface
+ * routes 10.77.0.0/24, rather than hijack someone's network.
+ *
+ * @example
+ * await withNetLock(() => ensureBridge())
+ */
 export async function ensureBridge(): Promise<void> {
   const routes = await run('ip', ['-o', 'route', 'show', `${SUBNET}.0/24`]);
   const other = routes.stdout.split('\n').find((l) => l.trim() && !l.includes(`dev ${BRIDGE} `));
@@ -35,14 +41,25 @@ export async function ensureBridge(): Promise<void> {
   await run('ip', ['link', 'set', BRIDGE, 'up']);
 }
 
-/** Deletes the bridge once no veth is attached to it (any lab on this machine may be using it). */
+/**
+ * Deletes the bridge once no veth is attached to it (any lab on this machine may be using it).
+ *
+ * @example
+ * await withNetLock(() => removeBridgeIfUnused())
+ */
 export async function removeBridgeIfUnused(): Promise<void> {
   if (!(await linkExists(BRIDGE))) return;
   const members = await run('ip', ['-o', 'link', 'show', 'master', BRIDGE], { allowFail: true });
   if (members.code === 0 && members.stdout.trim() === '') await run('ip', ['link', 'del', BRIDGE], { allowFail: true });
 }
 
-/** A locally administered MAC for a lab address: 10.77.0.11 → 02:77:00:00:00:0b. */
+/**
+ * A locally administered MAC for a lab address, so ARP caches stay right when an address
+ * passes to a new host.
+ *
+ * @example
+ * macFor('10.77.0.11')   // '02:77:00:00:00:0b'
+ */
 export function macFor(address: string): string {
   const last = Number(address.split('.').pop());
   return `02:77:00:00:00:${last.toString(16).padStart(2, '0')}`;
@@ -72,13 +89,22 @@ export async function createHostNet(netns: string, veth: string, address: string
  * Removes a host's veth and namespace; missing ones are fine. The veth goes explicitly: a
  * namespace can outlive `ip netns del` while orphaned sockets in it time out, and its veth
  * would block re-creating the host.
+ *
+ * @example
+ * await removeHostNet('ss-1a2b3c4d5e6f-web-01', 's1a2b3c4d5e-0')
  */
 export async function removeHostNet(netns: string, veth: string): Promise<void> {
   if (veth) await run('ip', ['link', 'del', veth], { allowFail: true });
   if (netns) await run('ip', ['netns', 'del', netns], { allowFail: true });
 }
 
-/** Namespaces and links whose names start with `prefix` (left by a crash that lost its state). */
+/**
+ * Namespaces and links whose names start with the given prefixes (left by a crash that lost
+ * its state).
+ *
+ * @example
+ * await findLeftovers(netnsPrefix(key), vethPrefix(key))   // { netns: ['ss-1a2b3c4d5e6f-web-01'], veths: [] }
+ */
 export async function findLeftovers(netnsPrefix: string, vethPrefix: string): Promise<{ netns: string[]; veths: string[] }> {
   const ns = await run('ip', ['netns', 'list'], { allowFail: true });
   const links = await run('ip', ['-o', 'link', 'show'], { allowFail: true });

@@ -25,20 +25,36 @@ function stat(pid: number): Stat | undefined {
   return { state: f[0]!, ppid: Number(f[1]), start: f[19]! };
 }
 
-/** The ref of a live process, or undefined when it is gone. */
+/**
+ * The ref of a live process, or undefined when it is gone; record it right after spawning so
+ * a later signal cannot hit a reused PID.
+ *
+ * @example
+ * procRef(child.pid)   // { pid: 4242, start: '226000' }
+ */
 export function procRef(pid: number): ProcRef | undefined {
   const s = stat(pid);
   return s ? { pid, start: s.start } : undefined;
 }
 
-/** True while the process runs (a zombie awaiting its parent counts as gone). */
+/**
+ * True while the process runs (a zombie awaiting its parent counts as gone).
+ *
+ * @example
+ * isAlive(h.proc) && isAlive(h.init)   // the host is up
+ */
 export function isAlive(ref: ProcRef | undefined): boolean {
   if (!ref) return false;
   const s = stat(ref.pid);
   return !!s && s.start === ref.start && s.state !== 'Z' && s.state !== 'X';
 }
 
-/** Direct children of a process. */
+/**
+ * Direct children of a process.
+ *
+ * @example
+ * const [pid] = childrenOf(h.proc.pid)   // the host's PID 1, seen from outside
+ */
 export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -47,7 +63,12 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
-/** Sends a signal if the ref still names the same process. */
+/**
+ * Sends a signal if the ref still names the same process; false when it is gone.
+ *
+ * @example
+ * signal(state.forwarder, 'SIGTERM')   // true
+ */
 export function signal(ref: ProcRef | undefined, sig: NodeJS.Signals): boolean {
   if (!isAlive(ref)) return false;
   try {
@@ -60,7 +81,12 @@ export function signal(ref: ProcRef | undefined, sig: NodeJS.Signals): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until none of the processes is alive; false on timeout. */
+/**
+ * Waits until none of the processes is alive; false on timeout.
+ *
+ * @example
+ * await waitGone([h.init, h.proc], 3000)   // true
+ */
 export async function waitGone(refs: (ProcRef | undefined)[], timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   for (;;) {
@@ -72,7 +98,10 @@ export async function waitGone(refs: (ProcRef | undefined)[], timeoutMs: number)
 
 /**
  * Stops processes: `first` gets SIGTERM; if anything in `all` is still alive after
- * `graceMs`, everything in `all` gets SIGKILL.
+ * `graceMs`, everything in `all` gets SIGKILL. False if something survives even that.
+ *
+ * @example
+ * await stopProcs([h.init], [h.init, h.proc], 3000)   // true
  */
 export async function stopProcs(first: (ProcRef | undefined)[], all: (ProcRef | undefined)[], graceMs = 3000): Promise<boolean> {
   for (const r of first) signal(r, 'SIGTERM');
@@ -81,7 +110,12 @@ export async function stopProcs(first: (ProcRef | undefined)[], all: (ProcRef | 
   return waitGone(all, 2000);
 }
 
-/** PIDs of every process in the same PID namespace as `pid` (e.g. all of a lab host's processes). */
+/**
+ * PIDs of every process in the same PID namespace as `pid` (e.g. all of a lab host's processes).
+ *
+ * @example
+ * pidNamespaceMembers(h.init!.pid)   // [4242, 4250, 4251]
+ */
 export function pidNamespaceMembers(pid: number): number[] {
   let ns: string;
   try {
@@ -99,7 +133,12 @@ export function pidNamespaceMembers(pid: number): number[] {
   return out;
 }
 
-/** Memory of a set of processes from /proc: summed RSS and PSS (PSS splits shared pages fairly), in KiB. */
+/**
+ * Memory of a set of processes from /proc: summed RSS and PSS (PSS splits shared pages fairly), in KiB.
+ *
+ * @example
+ * memoryOf(pidNamespaceMembers(h.init!.pid))   // { rssKiB: 23512, pssKiB: 9120 }
+ */
 export function memoryOf(pids: number[]): { rssKiB: number; pssKiB: number } {
   let rssKiB = 0;
   let pssKiB = 0;
@@ -113,7 +152,12 @@ export function memoryOf(pids: number[]): { rssKiB: number; pssKiB: number } {
   return { rssKiB, pssKiB };
 }
 
-/** Live processes with an argument inside `dir` (how a crash's unrecorded processes are found). */
+/**
+ * Live processes with an argument inside `dir` (how a crash's unrecorded processes are found).
+ *
+ * @example
+ * await stopProcs([], procsWithArgUnder(ctx.cluster.dir), 0)
+ */
 export function procsWithArgUnder(dir: string): ProcRef[] {
   const out: ProcRef[] = [];
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;

@@ -33,6 +33,13 @@ export interface Recipe {
   deb2wheel: string;
 }
 
+/**
+ * Everything that decides what the base looks like, so a change to any of it (packages,
+ * mirror, key, deb2wheel.py) leads to a new base rather than a stale one.
+ *
+ * @example
+ * const r = recipe(mirrorSources(), await ensureLabKey(lab))   // r.version === RECIPE_VERSION
+ */
 export function recipe(mirror: string[], authorizedKey: string): Recipe {
   return {
     version: RECIPE_VERSION,
@@ -46,7 +53,12 @@ export function recipe(mirror: string[], authorizedKey: string): Recipe {
   };
 }
 
-/** Names the built version: any change to the recipe gives a new base dir. */
+/**
+ * Names the built version: any change to the recipe gives a new base dir.
+ *
+ * @example
+ * recipeKey(recipe(mirrorSources(), pub))   // 16 hex digits, e.g. '0123456789abcdef'
+ */
 export function recipeKey(r: Recipe): string {
   return createHash('sha256').update(JSON.stringify(r)).digest('hex').slice(0, 16);
 }

@@ -3,7 +3,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 
-/** Mount points at or below `dir` in this process's mount namespace. */
+/**
+ * Mount points at or below `dir` in this process's mount namespace.
+ *
+ * @example
+ * mountsUnder('/var/cache/shipshape/lab/clusters/1a2b3c4d5e6f')   // [] when nothing is mounted there
+ */
 export function mountsUnder(dir: string): string[] {
   const root = resolve(dir);
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')

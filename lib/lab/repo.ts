@@ -51,8 +51,11 @@ rm -f "$root"/var/cache/apt/*.bin
 
 /**
  * Builds `base.repo` (flat apt repository: `deb [trusted=yes] file:/srv/localrepo ./`) and
- * `base.wheelhouse` next to `base.rootfs`, then fills the rootfs's apt lists from the repo.
- * Returns the number of packages in the repository.
+ * `base.wheelhouse` next to `base.rootfs`, then fills the rootfs's apt lists from the repo,
+ * so hosts install packages with no internet. Returns the number of packages in the repository.
+ *
+ * @example
+ * const debs = await buildRepo(base, r.mirror, REPO_PACKAGES, WHEEL_PACKAGES)   // e.g. 120
  */
 export async function buildRepo(base: BasePaths, mirror: string[], packages: string[], wheelPackages: string[]): Promise<number> {
   const b = join(base.dir, 'builder');

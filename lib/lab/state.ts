@@ -33,6 +33,13 @@ export interface ClusterState {
   hosts: HostState[];
 }
 
+/**
+ * A cluster's recorded state; undefined when there is none or it is unreadable, so `down`
+ * falls back to cleaning up by name.
+ *
+ * @example
+ * readState(clusterPaths(labPaths(), clusterKey('cluster.json')).state)?.hosts.map((h) => h.address)   // ['10.77.0.11']
+ */
 export function readState(file: string): ClusterState | undefined {
   if (!existsSync(file)) return undefined;
   try {
@@ -43,7 +50,12 @@ export function readState(file: string): ClusterState | undefined {
   }
 }
 
-/** Writes the state atomically (a crash never leaves half a file). */
+/**
+ * Writes the state atomically (a crash never leaves half a file).
+ *
+ * @example
+ * writeState(ctx.cluster.state, state)
+ */
 export function writeState(file: string, state: ClusterState): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -51,7 +63,13 @@ export function writeState(file: string, state: ClusterState): void {
   renameSync(tmp, file);
 }
 
-/** The states of all clusters in the lab dir, keyed by cluster key. */
+/**
+ * The states of all clusters in the lab dir, keyed by cluster key: which bases are still
+ * in use.
+ *
+ * @example
+ * [...allStates(labPaths()).values()].map((s) => s.baseDir)
+ */
 export function allStates(lab: LabPaths): Map<string, ClusterState> {
   const out = new Map<string, ClusterState>();
   if (!existsSync(lab.clusters)) return out;

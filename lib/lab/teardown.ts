@@ -10,10 +10,22 @@ import { procsWithArgUnder, stopProcs } from './proc.js';
 import { removeTree } from './remove.js';
 import type { ClusterState } from './state.js';
 
-/** Names of a cluster's namespaces and veths all start with these (the cluster key is in them). */
+/**
+ * Names of a cluster's namespaces and veths all start with these (the cluster key is in them).
+ *
+ * @example
+ * netnsPrefix('1a2b3c4d5e6f')   // 'ss-1a2b3c4d5e6f-'
+ */
 export function netnsPrefix(key: string): string {
   return `ss-${key}-`;
 }
+/**
+ * Veth names start with this; shorter than {@link netnsPrefix} because interface names hold
+ * at most 15 characters.
+ *
+ * @example
+ * vethPrefix('1a2b3c4d5e6f')   // 's1a2b3c4d5e-'
+ */
 export function vethPrefix(key: string): string {
   return `s${key.slice(0, 10)}-`;
 }
@@ -31,6 +43,9 @@ export interface TeardownContext {
  * Removes everything `state` records, then anything named after the cluster that a crash
  * left unrecorded, then the state itself; the bridge goes when no host of any lab is on it.
  * Every step tolerates what is already gone, so it also cleans a half-created lab.
+ *
+ * @example
+ * await teardown(ctx, readState(ctx.cluster.state))
  */
 export async function teardown(ctx: TeardownContext, state: ClusterState | undefined, labKey?: string): Promise<void> {
   if (state) {

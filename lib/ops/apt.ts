@@ -43,7 +43,13 @@ interface Installed { status: string; version: string }
 
 interface AptData { update: boolean; install: string[]; remove: string[] }
 
-/** Parses `dpkg-query -W -f='${Package} ${Status} ${Version}\n'` lines. */
+/**
+ * Parses `dpkg-query -W -f='${Package} ${Status} ${Version}\n'` lines, so the apt diff can
+ * tell installed packages from removed ones whose config files are still there.
+ *
+ * @example
+ * parseDpkg('nginx install ok installed 1.22.1-9\n').get('nginx')   // { status: 'installed', version: '1.22.1-9' }
+ */
 export function parseDpkg(text: string): Map<string, Installed> {
   const out = new Map<string, Installed>();
   for (const line of text.split('\n')) {
@@ -53,7 +59,13 @@ export function parseDpkg(text: string): Map<string, Installed> {
   return out;
 }
 
-/** Parses `apt-cache policy` output into package → candidate version (undefined for `(none)`). */
+/**
+ * Parses `apt-cache policy` output into package → candidate version (undefined for `(none)`):
+ * the candidate decides whether `state: 'latest'` has anything to upgrade.
+ *
+ * @example
+ * parsePolicy('nginx:\n  Installed: (none)\n  Candidate: 1.22.1-9\n').get('nginx')   // '1.22.1-9'
+ */
 export function parsePolicy(text: string): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
   let pkg: string | undefined;

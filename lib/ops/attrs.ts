@@ -10,7 +10,13 @@ export interface Attrs {
   mode?: number | string;
 }
 
-/** Validation sentences for owner, group and mode. */
+/**
+ * Validation sentences for owner, group and mode, so a typo fails when the plan is built
+ * rather than halfway through a run.
+ *
+ * @example
+ * validateAttrs({ mode: '0844' })   // ["mode \"0844\" is not a valid mode (use an octal number like 0o644 or a string like '0644')"]
+ */
 export function validateAttrs(a: Attrs): string[] {
   const problems: string[] = [];
   if (a.mode !== undefined && parseMode(a.mode) === undefined) {
@@ -21,7 +27,14 @@ export function validateAttrs(a: Attrs): string[] {
   return problems;
 }
 
-/** Changes of owner, group and mode between the wanted attributes and an existing path. */
+/**
+ * Changes of owner, group and mode between the wanted attributes and an existing path; a
+ * numeric owner or group is compared with the probed uid/gid.
+ *
+ * @example
+ * attrChanges({ owner: 'www', mode: '0640' }, parseStat('file 644 root root 0 0'))
+ * // [{ what: 'owner', before: 'root', after: 'www' }, { what: 'mode', before: '0644', after: '0640' }]
+ */
 export function attrChanges(a: Attrs, stat: StatResult): Change[] {
   const changes: Change[] = [];
   const mode = parseMode(a.mode);
@@ -39,7 +52,14 @@ function sameId(want: string, name: string | undefined, id: number | undefined):
   return name === want;
 }
 
-/** chown/chmod actions for the attribute changes among `changes`. */
+/**
+ * chown/chmod actions for the attribute changes among `changes` (other changes are ignored),
+ * so ops can diff once and apply only what differs.
+ *
+ * @example
+ * attrActions('/etc/app.conf', { owner: 'www', mode: 0o640 }, changes)
+ * // [{ kind: 'exec', command: 'chown www /etc/app.conf' }, { kind: 'exec', command: 'chmod 0640 /etc/app.conf' }]
+ */
 export function attrActions(path: string, a: Attrs, changes: Change[], recurse = false): Action[] {
   const actions: Action[] = [];
   const has = (w: string) => changes.some((c) => c.what === w);

@@ -1,7 +1,13 @@
 /** Helpers shared by operations: mode parsing, stat probes, owner checks, probe sections. */
 import { quote } from '../transport/quote.js';
 
-/** Accepts 0o644, 420, '0644', '644', 'u=rw,g=r,o=r' is not supported. Returns undefined if invalid. */
+/**
+ * Accepts 0o644, 420, '0644' or '644' (symbolic modes like 'u=rw,g=r,o=r' are not supported).
+ * Returns undefined if invalid, so validation can name the bad value.
+ *
+ * @example
+ * parseMode('0644')   // 420
+ */
 export function parseMode(mode: number | string | undefined): number | undefined {
   if (mode === undefined) return undefined;
   if (typeof mode === 'number') return Number.isInteger(mode) && mode >= 0 && mode <= 0o7777 ? mode : undefined;
@@ -9,11 +15,23 @@ export function parseMode(mode: number | string | undefined): number | undefined
   return parseInt(mode, 8);
 }
 
+/**
+ * A mode as the four octal digits `chmod` takes and diffs show.
+ *
+ * @example
+ * modeString(0o644)   // '0644'
+ */
 export function modeString(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
-/** A valid Unix user or group name (or numeric id). */
+/**
+ * A valid Unix user or group name (or numeric id); checked before a name reaches `chown`
+ * or `useradd`.
+ *
+ * @example
+ * isValidName('www-data')   // true
+ */
 export function isValidName(name: string): boolean {
   return typeof name === 'string' && (/^[a-z_][a-z0-9_.-]*\$?$/i.test(name) && name.length <= 32 || /^\d+$/.test(name));
 }
@@ -44,6 +62,9 @@ export function oneOfProblem(label: string, value: unknown, allowed: readonly st
 /**
  * Probe fragment printing `type mode owner group uid gid` of a path (links: `link mode owner
  * group target`), or `absent`.
+ *
+ * @example
+ * (await transport.exec(statProbe('/etc/motd'))).stdout   // 'file 644 root root 0 0\n'
  */
 export function statProbe(path: string): string {
   const p = quote(path);
@@ -61,7 +82,12 @@ export interface StatResult {
   linkTarget?: string;
 }
 
-/** Parses one line of {@link statProbe} output. */
+/**
+ * Parses one line of {@link statProbe} output.
+ *
+ * @example
+ * parseStat('file 644 root root 0 0')   // { type: 'file', mode: 420, owner: 'root', group: 'root', uid: 0, gid: 0 }
+ */
 export function parseStat(line: string): StatResult {
   const t = line.replace(/\r?\n$/, '');
   if (t.trim() === 'absent' || t.trim() === '') return { type: 'absent' };

@@ -14,6 +14,9 @@ export const INLINE_LIMIT = 64 * 1024;
  * Probe printing: the stat line, then the sha256 (or `-`), then the content as base64 when
  * the file is a regular file no larger than `limit` (default {@link INLINE_LIMIT}; `line`
  * passes a larger one since it needs the whole file).
+ *
+ * @example
+ * probe: (a) => contentProbe(a.path, LINE_LIMIT)
  */
 export function contentProbe(path: string, limit = INLINE_LIMIT): string {
   const p = quote(path);
@@ -28,6 +31,13 @@ export interface ContentState {
   content?: Buffer;
 }
 
+/**
+ * Parses {@link contentProbe} output; `content` is left out when the file was too large to
+ * come with the probe.
+ *
+ * @example
+ * parseContentProbe('file 644 root root 0 0\n<sha256>\naGkK\n').content   // Buffer 'hi\n'
+ */
 export function parseContentProbe(stdout: string): ContentState {
   const [statLine = '', sha = '-', b64 = ''] = stdout.split('\n');
   const stat = parseStat(statLine);
@@ -37,21 +47,45 @@ export function parseContentProbe(stdout: string): ContentState {
 
 const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+/**
+ * Hex sha256 of some content: how wanted and probed files are compared without moving them.
+ *
+ * @example
+ * sha256('hi\n')   // '98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4'
+ */
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * Wanted content as bytes; a secret is revealed only here, at the point of upload.
+ *
+ * @example
+ * toBuffer(secret('hunter2\n'))   // Buffer 'hunter2\n'
+ */
 export function toBuffer(data: string | Buffer | Secret): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Buffer.from(isSecret(data) ? reveal(data) : data, 'utf8');
 }
 
-/** Text worth showing in a diff: no NUL byte and valid UTF-8. */
+/**
+ * Text worth showing in a diff: no NUL byte and valid UTF-8.
+ *
+ * @example
+ * isText(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]))   // false
+ */
 export function isText(data: Buffer): boolean {
   return !data.includes(0) && Buffer.from(data.toString('utf8'), 'utf8').equals(data);
 }
 
-/** The `content` change for a file whose wanted content differs from the probed one. */
+/**
+ * The `content` change for a file whose wanted content differs from the probed one
+ * (undefined when the sha256 matches), with before/after text for `--diff`.
+ *
+ * @example
+ * contentChange('/etc/motd', Buffer.from('hello\n'), parseContentProbe('absent\n-\n'))
+ * // { what: 'content', before: 'absent', after: 'sha256:5891b5b522d5', content: { path: '/etc/motd', before: '', after: 'hello\n', secret: false } }
+ */
 export function contentChange(path: string, want: Buffer, state: ContentState, secret = false): Change | undefined {
   if (state.sha256 === sha256(want)) return undefined;
   const before = state.stat.type === 'absent' ? '' : state.content === undefined ? undefined : shown(state.content);

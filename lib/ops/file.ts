@@ -30,7 +30,12 @@ function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
   return a.state ?? (a.target !== undefined ? 'link' : 'file');
 }
 
-/** Desired state of one path: content, directory, link or absence, with owner/group/mode. */
+/**
+ * Desired state of one path: content, directory, link or absence, with owner/group/mode.
+ *
+ * @example
+ * host('web-01').file('/etc/motd', { content: 'managed by shipshape\n', mode: 0o644 })
+ */
 export const fileOp: OpSpec<FileArgs> = {
   kind: 'file',
   describe: (a) => `file ${a.path}${stateOf(a) === 'file' ? '' : ` (${stateOf(a)})`}`,

@@ -10,7 +10,12 @@ export interface GroupArgs {
   system?: boolean;
 }
 
-/** Parses `getent group` output: `name:x:gid:members`. */
+/**
+ * Parses `getent group` output: `name:x:gid:members`; undefined when the group does not exist.
+ *
+ * @example
+ * parseGroupEntry('www:x:1500:alice,bob\n')   // { gid: 1500, members: ['alice', 'bob'] }
+ */
 export function parseGroupEntry(text: string | undefined): { gid: number; members: string[] } | undefined {
   const line = (text ?? '').split('\n').find((l) => l.includes(':'));
   if (!line) return undefined;

@@ -18,7 +18,13 @@ export interface Guards {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** `cd` and `export` lines that go before the command (and before `unless`). */
+/**
+ * `cd` and `export` lines that go before the command (and before `unless`), so both run in
+ * the same folder and environment.
+ *
+ * @example
+ * preamble({ cwd: '/opt/app', env: { PORT: '5000' } })   // 'cd -- /opt/app || exit 1\nexport PORT=5000\n'
+ */
 export function preamble(g: Guards): string {
   const lines: string[] = [];
   if (g.cwd !== undefined) lines.push(`cd -- ${quote(g.cwd)} || exit 1`);
@@ -35,6 +41,12 @@ function guardPath(g: Guards, p: string): string {
 const unlessScript = (g: Guards) => typeof g.unless === 'string' ? g.unless : argv(g.unless ?? []);
 const hasGuard = (g: Guards) => g.creates !== undefined || g.removes !== undefined || g.unless !== undefined;
 
+/**
+ * Validation sentences for creates/removes/unless/cwd/env, caught when the plan is built.
+ *
+ * @example
+ * validateGuards({ creates: 'venv' })   // ['creates "venv" must be an absolute path (or give cwd for it to be relative to)']
+ */
 export function validateGuards(g: Guards): string[] {
   const problems: string[] = [];
   const pathOk = (label: string, p: unknown) => {
@@ -61,7 +73,14 @@ export function validateGuards(g: Guards): string[] {
   return problems;
 }
 
-/** Probe printing one verdict: `skip creates`, `skip removes`, `skip unless` or `run`. */
+/**
+ * Probe printing one verdict: `skip creates`, `skip removes`, `skip unless` or `run`;
+ * undefined without guards, since then there is nothing to ask the host.
+ *
+ * @example
+ * guardsProbe({ creates: '/opt/x/venv/bin/activate' })
+ * // "echo ::shipshape::guards; if [ -e /opt/x/venv/bin/activate ]; then echo 'skip creates'; else echo run; fi"
+ */
 export function guardsProbe(g: Guards): string | undefined {
   if (!hasGuard(g)) return undefined;
   const branches: string[] = [];
@@ -71,7 +90,13 @@ export function guardsProbe(g: Guards): string | undefined {
   return `${section('guards')}; if ${branches.join('; elif ')}; else echo run; fi`;
 }
 
-/** The diff of a guarded command: skipped with the reason, would run, or unknown without guards. */
+/**
+ * The diff of a guarded command: skipped with the reason, would run, or unknown without guards.
+ *
+ * @example
+ * guardsDiff({ creates: '/opt/x/venv' }, '::shipshape::guards\nskip creates\n', 'python3 -m venv /opt/x/venv')
+ * // { changes: [], noop: '/opt/x/venv exists' }
+ */
 export function guardsDiff(g: Guards, stdout: string, shown: string): Diff {
   if (!hasGuard(g)) return { changes: [{ what: 'run', after: shown }], unknown: true };
   const verdict = (splitSections(stdout).guards ?? '').trim();

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 
 export type LocalKind = 'file' | 'directory' | 'missing' | 'other';
 
-/** What a local path is (symlinks followed). */
+/**
+ * What a local path is (symlinks followed), so copy can pick file or tree mode and report a
+ * missing `src` at validation.
+ *
+ * @example
+ * localKind('files/code')   // 'directory'
+ */
 export function localKind(path: string): LocalKind {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) return 'missing';
@@ -49,7 +55,12 @@ export function localTree(root: string): LocalEntry[] {
   return out;
 }
 
-/** Mode for a new remote file when none is given: like git, only the executable bit counts. */
+/**
+ * Mode for a new remote file when none is given: like git, only the executable bit counts.
+ *
+ * @example
+ * defaultFileMode(0o700)   // 0o755
+ */
 export function defaultFileMode(localMode: number): number {
   return localMode & 0o111 ? 0o755 : 0o644;
 }

@@ -48,6 +48,9 @@ export function parseRequirement(spec: string): Requirement | undefined {
 /**
  * The plain requirements of a requirements file: comments, options (`-r`, `--hash`, ...),
  * editables and URLs are skipped, since only pip can judge those.
+ *
+ * @example
+ * requirementsOf('Flask>=3  # web\n-r base.txt\ngunicorn==21.2.0\n').map((r) => r.name)   // ['flask', 'gunicorn']
  */
 export function requirementsOf(text: string): Requirement[] {
   const out: Requirement[] = [];
@@ -120,7 +123,12 @@ export function satisfies(installed: string, r: Requirement): boolean {
   return r.specifiers.every(([op, v]) => holds(installed, op, v));
 }
 
-/** Parses `pip list --format=freeze` (or `pip freeze`) into normalized name → version. */
+/**
+ * Parses `pip list --format=freeze` (or `pip freeze`) into normalized name → version.
+ *
+ * @example
+ * parseFreeze('Flask==3.0.3\ngunicorn==21.2.0\n').get('flask')   // '3.0.3'
+ */
 export function parseFreeze(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {

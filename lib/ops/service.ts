@@ -31,7 +31,12 @@ interface ServiceState {
   links: boolean;
 }
 
-/** Parses the probe's `key=value` lines. */
+/**
+ * Parses the probe's `key=value` lines into one state for systemd and sysvinit alike.
+ *
+ * @example
+ * parseService('::shipshape::service\ninit=systemd\nload=loaded\nactive=active\nenabled=enabled\n').running   // true
+ */
 export function parseService(stdout: string): ServiceState {
   const kv = new Map<string, string>();
   for (const line of (splitSections(stdout).service ?? '').split('\n')) {

@@ -20,7 +20,13 @@ export interface UserArgs {
 
 interface Passwd { uid: number; gid: number; home: string; shell: string }
 
-/** Parses `getent passwd` output: `name:x:uid:gid:gecos:home:shell`. */
+/**
+ * Parses `getent passwd` output: `name:x:uid:gid:gecos:home:shell`; undefined when the user
+ * does not exist.
+ *
+ * @example
+ * parsePasswd('www:x:999:999::/var/www:/usr/sbin/nologin\n')   // { uid: 999, gid: 999, home: '/var/www', shell: '/usr/sbin/nologin' }
+ */
 export function parsePasswd(text: string | undefined): Passwd | undefined {
   const line = (text ?? '').split('\n').find((l) => l.split(':').length >= 7);
   if (!line) return undefined;

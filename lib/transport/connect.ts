@@ -7,7 +7,13 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
 }
 
-/** The transport for a planned host: local, or a pooled SSH connection. */
+/**
+ * The transport for a planned host: local, or a pooled SSH connection. The SSH code is
+ * loaded only when a host needs it, so local-only runs never load ssh2.
+ *
+ * @example
+ * const t = await connectHost(plan.hosts[0]!, { acceptNewHostKeys: true })
+ */
 export async function connectHost(h: HostPlan, o: ConnectOptions = {}): Promise<Transport> {
   if (h.options.transport === 'local') return new LocalTransport(h.name);
   const { createSshTransport } = await import('./ssh.js');

@@ -5,6 +5,9 @@ import type { PutOptions } from './types.js';
  * A shell script that reads a file's content from stdin and puts it at `path` atomically:
  * a temp file in the same folder, mode and owner set on it, then renamed over the target.
  * Used by every transport that uploads through a command (local, ssh under become).
+ *
+ * @example
+ * await t.exec(putScript('/etc/motd', { mode: 0o644, owner: 'root' }), { stdin: 'hello\n', become: true })
  */
 export function putScript(path: string, opts: PutOptions = {}): string {
   const dir = path.replace(/\/[^/]*$/, '') || '/';
