@@ -81,6 +81,14 @@ export class HostRun {
         try {
           await this.start();
         } catch (e) {
+          // Connected, but the host's state could not be read (sudo refused, no sh): the host
+          // failed. Anything else here means it could not be reached.
+          if (e instanceof ShipshapeError && !e.unreachable && this.transport) {
+            this.failed = true;
+            this.stats.failed++;
+            this.o.emit({ type: 'task-end', task: taskInfo(t), result: { status: 'failed', changes: [], error: withTaskContext(e, t), durationMs: 0 }, check: this.o.check });
+            continue;
+          }
           const err = toShipshapeError(e, { host: this.plan.name, unreachable: true });
           this.unreachable = true;
           this.stats.unreachable++;

@@ -267,6 +267,23 @@ test('after an abort the running task finishes and nothing new starts', async ()
   } finally { cleanup(); }
 });
 
+test('a host whose state cannot be read (become refused) fails with the reason, and is not called unreachable', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const p = createProject();
+    p.host('a', local).file(join(dir, 'x'), { content: '', become: 'no-such-user-here' }).file(join(dir, 'y'), { content: '' });
+    const { result, ends } = await run(p);
+    assert.is(result.exitCode, 2);
+    assert.is(result.hosts.a!.failed, 1);
+    assert.is(result.hosts.a!.unreachable, 0);
+    assert.equal(ends.map((e) => e.result.status), ['failed', 'skipped']);
+    const err = ends[0]!.result.error!;
+    assert.match(err.message, "could not read the host's state");
+    assert.ok(err.stderr && err.stderr.length > 0, 'stderr says why');
+    assert.not.ok(existsSync(join(dir, 'y')));
+  } finally { cleanup(); }
+});
+
 test('when() is decided at run time from the facts', async () => {
   const { dir, cleanup } = tmpDir();
   try {
