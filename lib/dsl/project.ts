@@ -9,7 +9,7 @@ import { Target, type BuildProblem, type TargetOwner } from './target.js';
  * tests make their own with `createProject()`.
  */
 export class Project implements TargetOwner {
-  readonly inventory = new Inventory();
+  readonly inventory = new Inventory((message, callSite) => this.problems.push({ message: `inventory: ${message}`, callSite, target: 'inventory' }));
   readonly hostTargets = new Map<string, { target: Target; options: HostOptions }>();
   readonly groupTargets = new Map<string, { target: Target; members?: string[] }>();
   readonly problems: BuildProblem[] = [];

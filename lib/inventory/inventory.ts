@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { ShipshapeError } from '../errors.js';
+import { captureCallSite } from '../dsl/call-site.js';
+import { ShipshapeError, type CallSite } from '../errors.js';
 import { fromAnsible, runInventoryScript } from './ansible.js';
 import { loadClusterJson, readJson } from './cluster.js';
 import type { HostOptions, InventoryData } from './types.js';
@@ -17,8 +18,23 @@ export class Inventory {
   readonly hosts = new Map<string, HostOptions>();
   readonly groups = new Map<string, Set<string>>();
 
+  /**
+   * @param onProblem when given, a source that cannot be read is reported here (the project
+   *   turns it into a plan problem, so `deploy()` reports it with the rest and exit code 4)
+   *   instead of throwing.
+   */
+  constructor(private readonly onProblem?: (message: string, callSite?: CallSite) => void) {}
+
   load(source: string | InventoryData): this {
-    return this.add(typeof source === 'string' ? Inventory.read(source) : source);
+    try {
+      return this.add(typeof source === 'string' ? Inventory.read(source) : source);
+    } catch (e) {
+      if (!this.onProblem) throw e;
+      const err = e instanceof ShipshapeError ? e : new ShipshapeError(String((e as Error)?.message ?? e));
+      const detail = err.stderr?.trim() ? `: ${err.stderr.trim().split('\n').slice(-3).join(' ')}` : '';
+      this.onProblem(`${err.message}${detail}${err.fix ? ` (${err.fix})` : ''}`, captureCallSite());
+      return this;
+    }
   }
 
   add(data: InventoryData): this {

@@ -48,4 +48,14 @@ test('a group with no members and no inventory group is a plan problem', () => {
   assert.match(problems[0]!.message, 'group "webservers" has no hosts');
 });
 
+test('an inventory that cannot be read is a plan problem at the load() line, not a crash', () => {
+  const p = createProject();
+  p.inventory.load('/no/such/cluster.json');
+  p.host('a', { transport: 'local' }).shell('true');
+  const { problems } = buildPlan(p);
+  assert.is(problems.length, 1);
+  assert.match(problems[0]!.message, 'inventory: inventory /no/such/cluster.json does not exist');
+  assert.ok(problems[0]!.callSite!.file.endsWith('dsl.spec.ts'));
+});
+
 test.run();
