@@ -63,7 +63,7 @@ test('runs different hosts at the same time, and one at a time with forks 1', as
   try {
     const build = (log: string) => {
       const p = createProject();
-      for (const h of ['a', 'b', 'c']) p.host(h, local).shell(stamp(log, h));
+      for (const h of ['a', 'b', 'c']) p.host(h, local).shell(stamp(log, h, 0.5));
       return p;
     };
     await run(build(join(dir, 'par')));

@@ -58,7 +58,7 @@ test('gives 128+n for a command killed by signal n, and 124 after timeoutMs', as
     const r = await t.exec('sleep 20', { timeoutMs: 300 });
     assert.is(r.code, 124);
     assert.match(r.stderr, 'timed out after 300 ms');
-    assert.ok(Date.now() - t0 < 2000);
+    assert.ok(Date.now() - t0 < 10_000, 'the 20 s command did not run to its end');
     assert.is((await t.exec('echo still usable')).code, 0);
   } finally {
     await t.close();
@@ -85,8 +85,9 @@ test('runs 30 concurrent commands over one connection, at most 8 channels at a t
     assert.equal(rs.map((r) => r.stdout.trim()), Array.from({ length: 30 }, (_, i) => String(i)));
     assert.ok(rs.every((r) => r.code === 0));
     assert.is(s.connections() - before, 1, 'one TCP connection');
-    // ceil(30 / 8) = 4 waves of 0.3 s: fewer would mean more channels than allowed.
-    assert.ok(ms >= 1200 && ms < 4000, `took ${ms} ms`);
+    // ceil(30 / 8) = 4 waves of 0.3 s: fewer would mean more channels than allowed; one at a
+    // time would take 9 s.
+    assert.ok(ms >= 1200 && ms < 8000, `took ${ms} ms`);
   } finally {
     await t.close();
   }
@@ -131,11 +132,11 @@ test('fails a running command when the connection dies, and later calls at once'
     assert.match(e.command ?? '', 'sleep 31');
     for (const w of await within(3000, Promise.all(waiting))) assert.ok(w.unreachable);
     assert.ok(t.dead);
-    const t0 = Date.now();
+    const conns = s.connections();
     const later = await rejects(t.exec('true'), /lost/);
     assert.ok(later.unreachable);
     await rejects(t.put('/tmp/x', 'x'), /lost/);
-    assert.ok(Date.now() - t0 < 100, 'no new connect attempt');
+    assert.is(s.connections(), conns, 'no new connect attempt');
   } finally {
     await t.close();
   }

@@ -68,11 +68,8 @@ test('replaces a file by renaming over it: readers see the old or the new conten
 test('puts a 1 MB file intact', async () => {
   const data = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
-  const t0 = Date.now();
   await t.put(`${dir}/random.bin`, data, { mode: 0o600 });
-  const ms = Date.now() - t0;
   assert.is((await sh(`sha256sum < ${dir}/random.bin`)).split(' ')[0], createHash('sha256').update(data).digest('hex'));
-  assert.ok(ms < 3000, `took ${ms} ms`);
 });
 
 test('keeps the old file and removes the temp file when the upload fails', async () => {
