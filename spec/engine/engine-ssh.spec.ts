@@ -45,14 +45,14 @@ test('a connection killed mid-task fails the task, marks the host unreachable an
   await withSshd(async (s) => {
     const p = createProject();
     p.host('srv', conn(s))
-      .shell('sleep 5', { name: 'long task' })
+      .shell('sleep 30', { name: 'long task' })
       .shell(`touch ${join(s.dir, 'never')}`, { name: 'next task' });
     const events: EngineEvent[] = [];
     const killer = setTimeout(() => signalAll(s.sessionPids(), 'SIGKILL'), 800);
     const t0 = Date.now();
     const r = await deployProject(p, { argv: [], keepExitCode: true, reporter: (e) => events.push(e) });
     clearTimeout(killer);
-    assert.ok(Date.now() - t0 < 4500, `the run ended without waiting for the task (${Date.now() - t0} ms)`);
+    assert.ok(Date.now() - t0 < 20_000, `the run ended without waiting for the task (${Date.now() - t0} ms)`);
     assert.is(r.exitCode, 3);
     assert.is(r.hosts.srv!.unreachable, 1);
     const ends = events.filter((e): e is Extract<EngineEvent, { type: 'task-end' }> => e.type === 'task-end');
