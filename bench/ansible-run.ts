@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 import type { LabHost } from '../lib/lab/index.js';
 import { sshForward } from './web.js';
 
-const PLAYBOOK_DIR = fileURLToPath(new URL('./ansible/', import.meta.url));
+// The seed's playbook (kept verbatim for the e2e test), with bench/ansible's three fixed task
+// files laid over it: see bench/README.md.
+const SEED_DIR = fileURLToPath(new URL('../spec/e2e/seed-playbook/', import.meta.url));
+const FIXES_DIR = fileURLToPath(new URL('./ansible/', import.meta.url));
 
 export interface AnsibleResult {
   seconds: number;
@@ -51,7 +54,8 @@ export class AnsibleRunner {
   constructor(tmp: string) {
     this.dir = mkdtempSync(join(tmp, 'ansible-'));
     this.playbook = join(this.dir, 'playbook');
-    cpSync(PLAYBOOK_DIR, this.playbook, { recursive: true });
+    cpSync(SEED_DIR, this.playbook, { recursive: true });
+    cpSync(FIXES_DIR, this.playbook, { recursive: true });
   }
 
   /** `ansible-playbook --version`'s core version, e.g. `2.14.18`. */

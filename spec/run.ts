@@ -11,14 +11,11 @@ const only = process.argv[2];
 const pattern = only ? `^(?=.*(?:${only})).*\\.spec\\.ts$` : '\\.spec\\.ts$';
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'spec', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: withoutForceColor(process.env), // uvu's output is a pipe: no colours unless forced
 });
 let text = '';
-function withoutForceColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { FORCE_COLOR: _drop, ...rest } = env;
-  return rest;
-}
-child.stdout.on('data', (d: Buffer) => { process.stdout.write(d); text += d.toString('utf8'); });
+// uvu colours its output when something in the environment forces colour: CI logs get plain text.
+const plain = (d: Buffer) => d.toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
+child.stdout.on('data', (d: Buffer) => { const t = plain(d); process.stdout.write(t); text += t; });
 child.on('close', (code) => {
   const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
   const total = num('Total');

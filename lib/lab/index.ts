@@ -4,3 +4,4 @@ export type { LabForward, LabHost, LabOptions } from './lab.js';
 export { readCluster, parseCluster } from './cluster.js';
 export type { ClusterNode, PortMapping, NetworkConfig } from './cluster.js';
 export { hostMemory } from './memory.js';
+export { forwardTo, guestUrl, getPage } from './web.js';

@@ -1,6 +1,5 @@
 // Shared by the webapp e2e suites: run the webapp recipe on lab hosts, read what happened,
 // fetch pages through the lab's forwarded ports.
-import { get as httpGet } from 'node:http';
 import { createProject } from '../../lib/dsl/project.js';
 import { deployProject, type DeployResult } from '../../lib/engine/deploy.js';
 import type { LabHost } from '../../lib/lab/index.js';
@@ -49,35 +48,6 @@ export function failures(r: Run): string {
   return [...tasks, ...(r.result.problems ?? []).map((p) => p.message)].join('\n') || 'no failures';
 }
 
-/** GET over node:http with retries while nothing answers yet. */
-export async function page(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await new Promise((resolve, reject) => {
-        const req = httpGet(url, { timeout: 3000 }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => { body += d.toString('utf8'); });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on('error', reject);
-        });
-        req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
-        req.on('error', reject);
-      });
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
-/** The controller URL of a host's guest port 80. */
-export function webUrl(h: LabHost): string {
-  const f = h.forwards.find((x) => x.guestPort === 80);
-  if (!f) throw new Error(`${h.name} has no forward for guest port 80`);
-  return `http://${f.hostIp === '0.0.0.0' ? '127.0.0.1' : f.hostIp}:${f.hostPort}/`;
-}
-
 /** A cluster.json object with `n` nodes, ports from `base` (ssh base+i, web base+100+i). */
 export function clusterOf(prefix: string, n: number, base: number): object {
   return {
@@ -97,3 +67,6 @@ export function clusterOf(prefix: string, n: number, base: number): object {
  */
 export const STATE_LISTING = "for d in /etc /opt /var/lib/dpkg /var/lib/apt; do find $d -xdev -printf '%y %p %m %u:%g %l\\n'; done | sort; " +
   "find /etc /opt /var/lib/dpkg /var/lib/apt -xdev -type f -print0 | sort -z | xargs -0 sha256sum";
+
+/** The page helpers live with the lab (the bench and the demo use them too). */
+export { getPage as page, guestUrl as webUrl } from '../../lib/lab/index.js';
