@@ -16,6 +16,7 @@ export function renderContentDiff(c: Change, color = false): string | undefined 
   const patch = createTwoFilesPatch(path, path, before, after, 'before', 'after', { context: 3 });
   const body = patch.split('\n').slice(1).join('\n'); // drop the "Index"/"====" header
   if (!color) return body;
-  return body.split('\n').map((l) => l.startsWith('+') && !l.startsWith('+++') ? pc.green(l)
-    : l.startsWith('-') && !l.startsWith('---') ? pc.red(l) : l.startsWith('@@') ? pc.cyan(l) : l).join('\n');
+  const paint = pc.createColors(true);
+  return body.split('\n').map((l) => l.startsWith('+') && !l.startsWith('+++') ? paint.green(l)
+    : l.startsWith('-') && !l.startsWith('---') ? paint.red(l) : l.startsWith('@@') ? paint.cyan(l) : l).join('\n');
 }

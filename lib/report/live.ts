@@ -13,6 +13,7 @@ import { plainReporter, type PlainReporterOptions } from './plain.js';
 export function liveReporter(o: PlainReporterOptions & { columns?: () => number } = {}): Reporter {
   const write = o.write ?? ((s: string) => process.stdout.write(s));
   const columns = o.columns ?? (() => process.stdout.columns || 80);
+  const c = pc.createColors(o.color ?? true);
   const current = new Map<string, string>();
   let drawn = 0;
   const clear = () => {
@@ -20,7 +21,7 @@ export function liveReporter(o: PlainReporterOptions & { columns?: () => number 
     drawn = 0;
   };
   const draw = () => {
-    const lines = [...current].map(([host, task]) => `${pc.bold(host)} ${pc.dim('…')} ${task}`.slice(0, columns() + 20));
+    const lines = [...current].map(([host, task]) => `${c.bold(host)} ${c.dim('…')} ${task}`.slice(0, columns() + 20));
     if (lines.length) write(lines.join('\n') + '\n');
     drawn = lines.length;
   };

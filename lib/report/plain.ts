@@ -29,9 +29,9 @@ function statusText(r: TaskResult, check: boolean): string {
 export function plainReporter(o: PlainReporterOptions = {}): Reporter {
   const write = o.write ?? ((s: string) => process.stdout.write(s));
   const color = o.color ?? false;
-  const paint = (status: string, s: string) => !color ? s
-    : status === 'changed' ? pc.yellow(s) : status === 'failed' || status === 'unreachable' ? pc.red(s)
-    : status === 'skipped' ? pc.cyan(s) : pc.green(s);
+  const c = pc.createColors(color);
+  const paint = (status: string, s: string) => status === 'changed' ? c.yellow(s)
+    : status === 'failed' || status === 'unreachable' ? c.red(s) : status === 'skipped' ? c.cyan(s) : c.green(s);
   const out = (s: string) => write(redact(s) + '\n');
   return (e: EngineEvent) => {
     switch (e.type) {
