@@ -1,4 +1,4 @@
-// Runs bench/ansible/playbook.yaml on lab hosts with ansible-playbook, as a user would:
+// Runs the seed's playbook (with bench/ansible's fixed task files) on lab hosts with ansible-playbook, as a user would:
 // through the same forwarded SSH ports, as vagrant with the lab's key, host keys checked.
 import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
