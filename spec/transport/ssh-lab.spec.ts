@@ -14,8 +14,12 @@ import { rejects } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'ss-transport-lab-'));
 const file = join(dir, 'cluster.json');
 const knownHosts = join(dir, 'known_hosts');
-writeFileSync(file, JSON.stringify({ nodes: [{ host_name: 'ss-transport', port_mappings: [], network_configs: [] }] }));
+writeFileSync(file, JSON.stringify({ nodes: [
+  { host_name: 'ss-transport', port_mappings: [], network_configs: [] },
+  { host_name: 'ss-jumped', port_mappings: [], network_configs: [] },
+] }));
 let host: LabHost;
+let second: LabHost;
 let t: SshTransport;
 
 const opts = (): SshConnectOptions => ({
@@ -28,7 +32,7 @@ const sshdConnections = async () => Number((await t.exec(
 process.once('beforeExit', () => { labDown(file, { knownHostsFile: knownHosts }).catch(() => undefined); });
 test.before(async () => {
   try {
-    [host] = await labUp(file, { knownHostsFile: knownHosts });
+    [host, second] = await labUp(file, { knownHostsFile: knownHosts });
     t = await connectSsh(opts());
   } catch (e) {
     await labDown(file, { knownHostsFile: knownHosts }).catch(() => undefined);
@@ -46,6 +50,21 @@ test('logs in as vagrant by key, checking the host key the lab recorded', async 
   const kh = join(dir, 'empty');
   writeFileSync(kh, '');
   await rejects(connectSsh({ ...opts(), knownHostsFile: kh }), /host key of ss-transport \(10\.77\.0\.\d+:22\) is not known: .*SHA256:/);
+});
+
+test('reaches a host through a jump host (proxyJump), checking both host keys', async () => {
+  const target: SshConnectOptions = {
+    host: second.name, address: second.address, port: second.port, user: second.user, privateKey: second.privateKey,
+    knownHostsFile: knownHosts, agent: false, sshConfigFile: false, proxyJump: opts(),
+  };
+  const j = await connectSsh(target);
+  try {
+    const r = await j.exec('hostname; echo "$SSH_CLIENT" | cut -d" " -f1');
+    // The second host sees the connection coming from the jump host's address, not the controller's.
+    assert.equal(r.stdout.trim().split('\n'), ['ss-jumped', host.address]);
+  } finally {
+    await j.close();
+  }
 });
 
 test('becomes root, or another user, with sudo -n and no password', async () => {
