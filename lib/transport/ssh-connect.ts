@@ -88,7 +88,7 @@ function forward(via: SshClient, o: ResolvedSshOptions): Promise<Duplex> {
 
 function connectOnce(o: ResolvedSshOptions, sock?: Duplex): Promise<SshClient> {
   const auth = authMethods(o);
-  const known = readKnownHosts(o.knownHostsFiles);
+  const known = readKnownHosts([...o.knownHostsFiles, ...o.globalKnownHostsFiles]);
   const preferred = knownKeyTypes(known, o.address, o.port).flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
   const algos = [...new Set([...preferred.filter((a) => HOST_KEY_ALGOS.includes(a)), ...HOST_KEY_ALGOS])];
   let hostKeyError: ShipshapeError | undefined;
@@ -203,7 +203,7 @@ function connectError(o: ResolvedSshOptions, err: Error & { level?: string; code
 /** Checks a presented host key against known_hosts; `undefined` means accepted. */
 function verifyHostKey(o: ResolvedSshOptions, key: Buffer): ShipshapeError | undefined {
   const file = o.knownHostsFiles[0]!;
-  const st = checkHostKey(readKnownHosts(o.knownHostsFiles), o.address, o.port, key);
+  const st = checkHostKey(readKnownHosts([...o.knownHostsFiles, ...o.globalKnownHostsFiles]), o.address, o.port, key);
   const type = blobType(key).replace(/^ssh-/, '').toUpperCase();
   const fp = fingerprint(key);
   const ctx = { host: o.host, unreachable: true };

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { reveal, type Secret } from '../secret.js';
 import { expandHome, sshConfigFor, type SshConfigEntry } from './ssh-config.js';
 
+const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+
 /** How to reach one host over SSH. Unset fields come from `~/.ssh/config`, then defaults. */
 export interface SshConnectOptions {
   /** The host's name in the inventory: used in messages and to look up `~/.ssh/config`. */
@@ -19,6 +21,11 @@ export interface SshConnectOptions {
   agent?: string | false;
   /** known_hosts file(s) to check and to record new keys in (the first); default `~/.ssh/known_hosts`. */
   knownHostsFile?: string | string[];
+  /**
+   * System-wide known_hosts, read but never written (OpenSSH's GlobalKnownHostsFile);
+   * default `/etc/ssh/ssh_known_hosts` and `/etc/ssh/ssh_known_hosts2`. `false`: none.
+   */
+  globalKnownHostsFile?: string | string[] | false;
   /** Record the key of a host seen for the first time instead of refusing it. A changed key is always refused. */
   acceptNewHostKeys?: boolean;
   /** Per attempt, TCP connect through login (default 10000). */
@@ -46,6 +53,7 @@ export interface ResolvedSshOptions {
   passphrase?: string;
   agent?: string;
   knownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
   retries: number;
@@ -81,6 +89,8 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
     passphrase: opts.passphrase === undefined ? undefined : reveal(opts.passphrase),
     agent: agent || undefined,
     knownHostsFiles: known.map(expandHome),
+    globalKnownHostsFiles: opts.globalKnownHostsFile === false ? []
+      : opts.globalKnownHostsFile === undefined ? GLOBAL_KNOWN_HOSTS : ([] as string[]).concat(opts.globalKnownHostsFile),
     acceptNewHostKeys: opts.acceptNewHostKeys ?? false,
     connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
     retries: opts.retries ?? 2,

@@ -87,6 +87,25 @@ test('refuses a changed host key loudly, naming the line to remove', async () =>
   assert.is(readFileSync(kh, 'utf8').split('\n').length, 3, 'a changed key is never recorded');
 });
 
+test('trusts a host key from the system-wide known_hosts, and never writes to it', async () => {
+  const user = join(s.dir, 'user_known_hosts');
+  const global = join(s.dir, 'global_known_hosts');
+  writeFileSync(user, '');
+  writeFileSync(global, `[127.0.0.1]:${s.port} ${s.hostKeyPub}\n`);
+  const t = await connectSsh({ ...base(), knownHostsFile: user, globalKnownHostsFile: global, acceptNewHostKeys: true });
+  try {
+    assert.is((await t.exec('echo ok')).stdout, 'ok\n');
+  } finally {
+    await t.close();
+  }
+  assert.is(readFileSync(user, 'utf8'), '', 'a key known system-wide is not recorded again');
+  await rejects(connectSsh({ ...base(), knownHostsFile: user, globalKnownHostsFile: false }), /is not known/);
+  const other = keygen(join(s.dir, 'other_global_key'));
+  writeFileSync(global, `[127.0.0.1]:${s.port} ${other}\n`);
+  const e = await rejects(connectSsh({ ...base(), knownHostsFile: user, globalKnownHostsFile: global }), /HOST KEY CHANGED/);
+  assert.match(e.fix ?? '', `line 1 of ${global}`);
+});
+
 test('refuses a revoked host key', async () => {
   const kh = join(s.dir, 'revoked_known_hosts');
   writeFileSync(kh, `[127.0.0.1]:${s.port} ${s.hostKeyPub}\n@revoked * ${s.hostKeyPub}\n`);
