@@ -1,21 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inventory } from '../../lib/inventory/inventory.js';
 import { tmpDir } from '../support/tmp.js';
 
-const seedCluster = {
-  nodes: [{
-    host_name: 'web-01',
-    port_mappings: [
-      { guest_port: 80, host_port: 8080, host_ip: '127.0.0.1' },
-      { guest_port: 5000, host_port: 5000, host_ip: '127.0.0.1' },
-      { guest_port: 22, host_port: 22003, host_ip: '127.0.0.1' },
-    ],
-    network_configs: [{ ip: '192.167.32.3', name: 'vboxnet0', adapter: 2 }],
-  }],
-};
+// The seed tutorial's cluster.json, as shipped in examples/.
+const seedCluster = JSON.parse(readFileSync(new URL('../../examples/cluster.json', import.meta.url), 'utf8'));
 
 test('cluster.json nodes become hosts reached on their forwarded port 22 as vagrant with the Vagrant key', () => {
   const { dir, cleanup } = tmpDir();

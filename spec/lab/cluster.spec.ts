@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -6,17 +6,8 @@ import * as assert from 'uvu/assert';
 import { ShipshapeError } from '../../lib/errors.js';
 import { parseCluster, readCluster } from '../../lib/lab/cluster.js';
 
-const seed = {
-  nodes: [{
-    host_name: 'web-01',
-    port_mappings: [
-      { guest_port: 80, host_port: 8080, host_ip: '127.0.0.1' },
-      { guest_port: 5000, host_port: 5000, host_ip: '127.0.0.1' },
-      { guest_port: 22, host_port: 22003, host_ip: '127.0.0.1' },
-    ],
-    network_configs: [{ ip: '192.167.32.3', name: 'vboxnet0', adapter: 2 }],
-  }],
-};
+// The seed tutorial's cluster.json, as shipped in examples/.
+const seed = JSON.parse(readFileSync(new URL('../../examples/cluster.json', import.meta.url), 'utf8'));
 
 function message(fn: () => unknown): string {
   try {

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { SshConnectOptions } from '../../lib/transport/ssh.js';
 
 const ROOT = '/tmp/ss-sshd/root';
 const SSHD = `${ROOT}/usr/sbin/sshd`;
@@ -40,6 +41,17 @@ export interface Sshd {
   /** PIDs of the per-connection sshd processes and everything under them. */
   sessionPids(): number[];
   stop(): Promise<void>;
+}
+
+/**
+ * Client options that log in to a loopback sshd as root with its key, checking its host key,
+ * with no agent, no ~/.ssh/config and no retries (tests decide those).
+ */
+export function clientOptions(s: Sshd): SshConnectOptions {
+  return {
+    host: 'lo', address: s.address, port: s.port, user: 'root', privateKey: s.userKey,
+    knownHostsFile: s.knownHosts, agent: false, sshConfigFile: false, retries: 0,
+  };
 }
 
 export interface SshdOptions {

@@ -6,17 +6,14 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectSsh, createSshTransport, type SshConnectOptions } from '../../lib/transport/ssh.js';
-import { freePort, keygen, startAgent, startSshd, type Sshd } from '../support/sshd.js';
+import { freePort, keygen, startAgent, startSshd, type Sshd, clientOptions } from '../support/sshd.js';
 import { rejects, within } from './helpers.js';
 
 let s: Sshd;
 test.before(async () => { s = await startSshd(); });
 test.after(async () => { await s?.stop(); });
 
-const base = (): SshConnectOptions => ({
-  host: 'lo', address: s.address, port: s.port, user: 'root', privateKey: s.userKey,
-  knownHostsFile: s.knownHosts, agent: false, sshConfigFile: false, retries: 0,
-});
+const base = (): SshConnectOptions => clientOptions(s);
 const hostFingerprint = () => spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(s.dir, 'host_ed25519.pub')], { encoding: 'utf8' }).stdout.split(' ')[1]!;
 
 test('logs in with a key file and runs a command', async () => {

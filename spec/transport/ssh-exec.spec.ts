@@ -3,17 +3,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SshPool } from '../../lib/transport/ssh-pool.js';
 import { connectSsh, type SshConnectOptions } from '../../lib/transport/ssh.js';
-import { cmdline, signalAll, startSshd, type Sshd } from '../support/sshd.js';
+import { cmdline, signalAll, startSshd, type Sshd, clientOptions } from '../support/sshd.js';
 import { rejects, within } from './helpers.js';
 
 let s: Sshd;
 test.before(async () => { s = await startSshd(); });
 test.after(async () => { await s?.stop(); });
 
-const base = (): SshConnectOptions => ({
-  host: 'lo', address: s.address, port: s.port, user: 'root', privateKey: s.userKey,
-  knownHostsFile: s.knownHosts, agent: false, sshConfigFile: false, retries: 0,
-});
+const base = (): SshConnectOptions => clientOptions(s);
 
 function countRunning(sshd: Sshd, command: string): number {
   return sshd.sessionPids().filter((p) => cmdline(p) === command).length;
