@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabHost } from '../lib/lab/index.js';
+import { ensureTools } from '../lib/lab/preflight.js';
 import { sshForward } from './web.js';
 
 // The seed's playbook (kept verbatim for the e2e test), with bench/ansible's three fixed task
@@ -30,14 +31,7 @@ export type AnsibleMode = 'tuned' | 'defaults';
 
 /** Installs ansible-core from Debian when `ansible-playbook` is missing (the bench runs as root). */
 export function ensureAnsible(): void {
-  if (spawnSync('sh', ['-c', 'command -v ansible-playbook']).status === 0) return;
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', 'ansible-core'], { stdio: 'ignore', env }).status === 0;
-  console.log('installing ansible-core with apt-get …');
-  if (!install()) {
-    spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore', env });
-    if (!install()) throw new Error('ansible-playbook is missing and apt-get install ansible-core failed');
-  }
+  ensureTools({ 'ansible-playbook': 'ansible-core' }, 'the bench');
 }
 
 /**

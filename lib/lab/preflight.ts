@@ -39,19 +39,26 @@ export function preflight(): void {
       fix: 'run it with sudo, e.g. sudo npx shipshape lab up cluster.json',
     });
   }
-  installMissing(TOOLS);
-  checkTools(TOOLS);
+  ensureTools(TOOLS);
 }
 
 /**
- * Installs the Debian packages of missing tools with apt-get (the lab runs as root on Debian),
- * so a fresh machine needs no setup step. Prints what it does; leaves any failure to
- * {@link checkTools}, which names the tool and the fix.
+ * Installs the Debian packages of missing tools with apt-get (as root on Debian), so a fresh
+ * machine needs no setup step, then fails like {@link checkTools} if any is still missing.
+ * The lab, the seed-playbook test and the bench use it.
+ *
+ * @example
+ * ensureTools({ 'ansible-playbook': 'ansible-core' }, 'the bench')   // prints "installing ansible-core (apt-get)" when missing
  */
+export function ensureTools(tools: Record<string, string>, who = 'the lab'): void {
+  installMissing(tools);
+  checkTools(tools, who);
+}
+
 function installMissing(tools: Record<string, string>): void {
   const pkgs = [...new Set(Object.keys(tools).filter((t) => !onPath(t)).map((t) => tools[t]!))];
   if (!pkgs.length || !onPath('apt-get')) return;
-  console.error(`lab: installing ${pkgs.join(' ')} (apt-get)`);
+  console.error(`installing ${pkgs.join(' ')} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = () => spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
   if (!install()) {
@@ -66,11 +73,11 @@ function installMissing(tools: Record<string, string>): void {
  * @example
  * checkTools({ mmdebstrap: 'mmdebstrap', 'apt-ftparchive': 'apt-utils' })
  */
-export function checkTools(tools: Record<string, string>): void {
+export function checkTools(tools: Record<string, string>, who = 'the lab'): void {
   const missing = Object.keys(tools).filter((t) => !onPath(t));
   if (missing.length) {
     const pkgs = [...new Set(missing.map((t) => tools[t]!))];
-    throw new ShipshapeError(`the lab needs ${missing.join(', ')}, not found on PATH`, {
+    throw new ShipshapeError(`${who} needs ${missing.join(', ')}, not found on PATH`, {
       fix: `apt-get install -y ${pkgs.join(' ')}`,
     });
   }
