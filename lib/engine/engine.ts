@@ -34,14 +34,15 @@ export async function runPlan(plan: Plan, o: EngineOptions): Promise<RunSummary>
   const lastSegment = new Map<string, string>();
   for (const s of plan.segments) lastSegment.set(s.host, s.id);
   const segOk = new Map<string, boolean>();
+  const hostOf = new Map(plan.segments.map((s) => [s.id, s.host]));
   o.emit({ type: 'run-start', hosts: plan.hosts.map((h) => h.name), tasks: plan.hosts.reduce((n, h) => n + h.tasks.length, 0), check, diff: o.diff ?? false });
 
   const nodes = new Map(plan.segments.map((s) => [s.id, {
     run: async () => {
       const run = runs.get(s.host)!;
       try {
-        const failedDep = s.deps.find((d) => segOk.get(d) === false && !d.startsWith(`${s.host}@`));
-        const blocked = failedDep ? `waits for ${s.waitsFor.join(', ').replace(/:/g, ' ')}, which did not complete on ${failedDep.split('@')[0]}` : undefined;
+        const failedDep = s.deps.find((d) => segOk.get(d) === false && hostOf.get(d) !== s.host);
+        const blocked = failedDep ? `waits for ${s.waitsFor.join(', ')}, which did not complete on ${hostOf.get(failedDep)}` : undefined;
         await run.runTasks(s.tasks, blocked);
         segOk.set(s.id, run.ok && !blocked);
         if (lastSegment.get(s.host) === s.id) await run.finish();

@@ -12,7 +12,8 @@ export interface BuildOptions {
   limit?: string[];
 }
 
-const keyOf = (t: Target) => `${t.kind}:${t.name}`;
+/** How a target is named in messages and in `Task.target`: `group webservers`. */
+const labelOf = (t: Target) => `${t.kind} ${t.name}`;
 
 /**
  * Turns what the deploy file declared into a validated plan. Every problem found is
@@ -64,12 +65,18 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
   }
 
   const hosts: HostPlan[] = [];
+  // The target that declared each task (by task id): after() is resolved from it.
+  const declaredBy = new Map<string, Target>();
   for (const name of selected) {
     const targets = targetsOf.get(name)!;
     const options: HostOptions = { ...inv.hosts.get(name), ...project.hostTargets.get(name)?.options };
     options.vars = { ...inv.hosts.get(name)?.vars, ...project.hostTargets.get(name)?.options.vars };
     const entries = targets.flatMap((t) => t.ops).sort((a, b) => a.seq - b.seq);
-    const tasks = entries.map((e, i) => makeTask(e, name, i, options, undefined));
+    const tasks = entries.map((e, i) => {
+      const t = makeTask(e, name, i, options, undefined);
+      declaredBy.set(t.id, e.target);
+      return t;
+    });
     const seen = new Set<string>();
     const handlers: HandlerPlan[] = [];
     for (const decl of targets.flatMap((t) => t.handlers).sort((a, b) => a.seq - b.seq)) {
@@ -85,7 +92,7 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
   }
 
   for (const h of hosts) validateHost(h, problems);
-  const segments = buildSegments(hosts, project, groupMembers, problems);
+  const segments = buildSegments(hosts, declaredBy, groupMembers, problems);
   return { plan: { hosts, segments }, problems };
 }
 
@@ -96,7 +103,7 @@ function makeTask(e: OpEntry, host: string, index: number, hostOpts: HostOptions
     id: handler ? `${host}#handler:${handler}#${index}` : `${host}#${index}`,
     host, index, kind: e.task.kind, op, args: e.task.args, options: e.task.options, become,
     name: e.task.options.name ?? (op ? op.describe(e.task.args) : e.task.kind),
-    target: e.target.kind === 'handler' ? `handler ${e.target.name}` : `${e.target.kind} ${e.target.name}`,
+    target: labelOf(e.target),
     callSite: e.task.callSite,
     baseDir: e.task.callSite ? dirname(e.task.callSite.file) : process.cwd(),
     handler,
@@ -124,24 +131,25 @@ function validateHost(h: HostPlan, problems: PlanProblem[]): void {
   }
 }
 
-function buildSegments(hosts: HostPlan[], project: Project, groupMembers: Map<string, string[]>, problems: PlanProblem[]): Segment[] {
+function buildSegments(hosts: HostPlan[], declaredBy: Map<string, Target>, groupMembers: Map<string, string[]>, problems: PlanProblem[]): Segment[] {
   const segments: Segment[] = [];
   const segOfTask = new Map<string, Segment>();
-  const afterKeys = (t: Task) => targetAfters(project, t.target).map(({ target }) => keyOf(target)).sort();
+  const awaited = (t: Task) => declaredBy.get(t.id)!.afters.map((a) => a.target);
   for (const h of hosts) {
     let cur: Segment | undefined;
     let curKey = '';
-    h.tasks.forEach((t) => {
-      const key = afterKeys(t).join('|');
+    let n = 0;
+    for (const t of h.tasks) {
+      const waitsFor = awaited(t).map(labelOf).sort();
+      const key = waitsFor.join('|');
       if (!cur || key !== curKey) {
-        const prev: Segment | undefined = cur;
-        cur = { id: `${h.name}@${segments.filter((s) => s.host === h.name).length}`, host: h.name, tasks: [], deps: prev ? [prev.id] : [], waitsFor: afterKeys(t) };
+        cur = { id: `${h.name}@${n++}`, host: h.name, tasks: [], deps: cur ? [cur.id] : [], waitsFor };
         curKey = key;
         segments.push(cur);
       }
       cur.tasks.push(t);
       segOfTask.set(t.id, cur);
-    });
+    }
     if (!cur) segments.push({ id: `${h.name}@0`, host: h.name, tasks: [], deps: [], waitsFor: [] });
   }
   // after(): a segment waits for the last task of each awaited target on each of its hosts.
@@ -149,17 +157,16 @@ function buildSegments(hosts: HostPlan[], project: Project, groupMembers: Map<st
   for (const s of segments) {
     const first = s.tasks[0];
     if (!first) continue;
-    for (const { target } of targetAfters(project, first.target)) {
+    for (const target of awaited(first)) {
       const members = target.kind === 'host' ? [target.name] : groupMembers.get(target.name) ?? [];
       for (const m of members) {
         const hp = planned.get(m);
         if (!hp) continue;
-        const label = `${target.kind} ${target.name}`;
-        const last = [...hp.tasks].reverse().find((t) => t.target === label);
+        const last = [...hp.tasks].reverse().find((t) => declaredBy.get(t.id) === target);
         if (!last) continue;
         const dep = segOfTask.get(last.id)!;
         if (dep.id !== s.id && !s.deps.includes(dep.id)) s.deps.push(dep.id);
-        if (dep.id === s.id) problems.push({ message: `${first.target} waits for ${label}, whose operations on ${m} come in the same sequence: a cycle`, host: m, callSite: first.callSite });
+        if (dep.id === s.id) problems.push({ message: `${first.target} waits for ${labelOf(target)}, whose operations on ${m} come in the same sequence: a cycle`, host: m, callSite: first.callSite });
       }
     }
   }
@@ -172,11 +179,4 @@ function buildSegments(hosts: HostPlan[], project: Project, groupMembers: Map<st
     problems.push({ message: `after() makes a cycle: ${cycle.map(describe).join(' → ')}` });
   }
   return segments;
-}
-
-function targetAfters(project: Project, label: string): { target: Target }[] {
-  const [kind, ...rest] = label.split(' ');
-  const name = rest.join(' ');
-  const t = kind === 'host' ? project.hostTargets.get(name)?.target : kind === 'group' ? project.groupTargets.get(name)?.target : undefined;
-  return t?.afters ?? [];
 }

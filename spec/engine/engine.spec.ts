@@ -92,6 +92,24 @@ test('after() makes a target wait until the other target finished on all of its 
   } finally { cleanup(); }
 });
 
+test('a target waiting with after() for a target that failed on one of its hosts is skipped, saying why', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const p = createProject();
+    const db = p.group('db', ['d1']);
+    p.host('d1', local);
+    p.host('w1', local);
+    db.shell('exit 1', { name: 'db setup' });
+    p.group('web', ['w1']).after(db).file(join(dir, 'web'), { content: '' });
+    const { result, ends } = await run(p);
+    assert.is(result.exitCode, 2);
+    assert.not.ok(existsSync(join(dir, 'web')));
+    const web = ends.find((e) => e.task.host === 'w1')!;
+    assert.is(web.result.status, 'skipped');
+    assert.is(web.result.reason, 'waits for group db, which did not complete on d1');
+  } finally { cleanup(); }
+});
+
 test('a handler runs once, after the host\'s operations, only when its notifier changed something', async () => {
   const { dir, cleanup } = tmpDir();
   try {
