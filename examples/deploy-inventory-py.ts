@@ -2,12 +2,11 @@
 // the group `webservers`, as in the seed's playbook.
 //
 //   npx tsx --tsconfig examples/tsconfig.json examples/deploy-inventory-py.ts [--check]
-import { fileURLToPath } from 'node:url';
 import { deploy, group, host, inventory } from 'shipshape';
 import { webapp } from 'shipshape/recipes/webapp';
 
 // The script is run with --list; relative key paths in it resolve from its folder.
-inventory.load(fileURLToPath(new URL('./inventory.py', import.meta.url)));
+inventory.load('./inventory.py');   // relative to this file, wherever tsx is run from
 
 // The script names no user: Vagrant's provisioner passed `vagrant`, so do we.
 host('web-01', { user: 'vagrant' });

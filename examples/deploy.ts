@@ -6,13 +6,12 @@
 //   curl http://127.0.0.1:8080                                  # Hello, World!
 //
 // In your own project the same file runs with `npx tsx deploy.ts`.
-import { fileURLToPath } from 'node:url';
 import { deploy, group, inventory } from 'shipshape';
 import { webapp } from 'shipshape/recipes/webapp';
 
 // Every node of a cluster.json is in the group `all`, reached as vagrant with become, as
 // Vagrant's Ansible provisioner does.
-inventory.load(fileURLToPath(new URL('./cluster.json', import.meta.url)));
+inventory.load('./cluster.json');   // relative to this file, wherever tsx is run from
 
 group('all').use(webapp, {});
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { required, ShipshapeError } from '../lib/index.js';
+import { required, resolveFromCaller, ShipshapeError } from '../lib/index.js';
 
 /**
  * The params with every `undefined` replaced by its default. A value given as `''` or
@@ -84,13 +84,14 @@ export function optionalInt<P, K extends keyof P>(params: P, key: K, what: strin
 
 /**
  * A local path given by the user: a `file:` URL, an absolute path, or a path relative to
- * the current directory (a recipe cannot know the folder of the deploy file that used it).
+ * the folder of the user's file that applied the recipe (their deploy.ts), the same base as
+ * `copy` and `template` sources.
  *
  * @example
- * localPath(new URL('./app/', import.meta.url))   // the app folder next to deploy.ts
+ * localPath('app/')   // the app folder next to deploy.ts
  */
 export function localPath(p: string | URL): string {
-  return p instanceof URL ? fileURLToPath(p) : resolve(process.cwd(), p);
+  return p instanceof URL ? fileURLToPath(p) : resolveFromCaller(p);
 }
 
 /**

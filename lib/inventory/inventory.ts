@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { captureCallSite } from '../dsl/call-site.js';
+import { captureCallSite, resolveFromCaller } from '../dsl/call-site.js';
 import { ShipshapeError, type CallSite } from '../errors.js';
 import { fromAnsible, runInventoryScript } from './ansible.js';
 import { loadClusterJson, readJson } from './cluster.js';
@@ -27,7 +27,8 @@ export class Inventory {
 
   load(source: string | InventoryData): this {
     try {
-      return this.add(typeof source === 'string' ? Inventory.read(source) : source);
+      // A relative file resolves from the folder of the file that called load(), as src paths do.
+      return this.add(typeof source === 'string' ? Inventory.read(resolveFromCaller(source)) : source);
     } catch (e) {
       if (!this.onProblem) throw e;
       const err = e instanceof ShipshapeError ? e : new ShipshapeError(String((e as Error)?.message ?? e));
@@ -64,7 +65,7 @@ export class Inventory {
     try {
       st = statSync(file);
     } catch {
-      throw new ShipshapeError(`inventory ${file} does not exist`, { fix: `check the path (relative paths resolve from ${process.cwd()})` });
+      throw new ShipshapeError(`inventory ${file} does not exist`, { fix: 'check the path (a relative path resolves from the folder of the file that loads it)' });
     }
     if (!st.isFile()) throw new ShipshapeError(`inventory ${file} is not a file`);
     if (!file.endsWith('.json') && isExecutable(file)) return fromAnsible(file, runInventoryScript(file));
