@@ -3,20 +3,26 @@
 // Usage: tsx spec/run.ts [pattern]   (pattern: a regexp on the file path; default all)
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const uvuBin = join(dirname(require.resolve('uvu')), '..', 'bin.js');
 const only = process.argv[2];
 const pattern = only ? `^(?=.*(?:${only})).*\\.spec\\.ts$` : '\\.spec\\.ts$';
+// Hosts on the local transport keep their pending handlers here, not in this machine's /var/lib/shipshape.
+const stateDir = mkdtempSync(join(tmpdir(), 'shipshape-state-'));
 const child = spawn(process.execPath, ['--import', 'tsx', uvuBin, 'spec', pattern], {
   stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, SHIPSHAPE_STATE_DIR: stateDir },
 });
 let text = '';
 // uvu colours its output when something in the environment forces colour: CI logs get plain text.
 const plain = (d: Buffer) => d.toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
 child.stdout.on('data', (d: Buffer) => { const t = plain(d); process.stdout.write(t); text += t; });
 child.on('close', (code) => {
+  rmSync(stateDir, { recursive: true, force: true });
   const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN);
   const total = num('Total');
   const passed = num('Passed');
@@ -26,7 +32,8 @@ child.on('close', (code) => {
     console.error(`uvu did not print a summary (exit ${code})`);
     process.exit(1);
   }
-  const failed = total - passed - skipped + (code !== 0 && total === passed ? 1 : 0);
+  // uvu's Total leaves skipped tests out already.
+  const failed = total - passed + (code !== 0 && total === passed ? 1 : 0);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
 });

@@ -1,5 +1,6 @@
 import mri from 'mri';
 import type { Project } from '../dsl/project.js';
+import { didYouMean } from '../did-you-mean.js';
 import { ShipshapeError } from '../errors.js';
 import { buildPlan } from '../plan/build.js';
 import type { EngineEvent, Reporter, RunSummary } from '../report/events.js';
@@ -20,6 +21,8 @@ export interface DeployOptions {
   forks?: number;
   json?: string;
   acceptNewHostKeys?: boolean;
+  /** Run notified handlers even on hosts where a task failed (as Ansible's --force-handlers). */
+  forceHandlers?: boolean;
   /** Replaces the terminal reporter. */
   reporter?: Reporter;
   /** Extra reporters (events also go to the terminal reporter). */
@@ -37,23 +40,50 @@ export interface DeployResult extends RunSummary {
   exitCode: 0 | 2 | 3 | 4;
 }
 
-const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--accept-new-host-keys]';
+const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--force-handlers] [--accept-new-host-keys]';
+
+const BOOLEAN_FLAGS = ['check', 'diff', 'force-handlers', 'accept-new-host-keys'];
+const VALUE_FLAGS = ['limit', 'forks', 'json'];
+const ALIASES: Record<string, string> = { C: 'check', D: 'diff', l: 'limit', f: 'forks' };
 
 /**
- * Reads the flags deploy() understands; unknown flags are an error.
+ * Reads the flags deploy() understands. An unknown flag, a flag that needs a value and has
+ * none (or an empty one), and an empty `--limit` are errors: nothing runs on a guess.
  *
  * @example
  * parseDeployArgs(['--check', '--limit', 'web-01,db'])   // { check: true, limit: ['web-01', 'db'], ... }
  */
 export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
-  const known = new Set(['check', 'C', 'diff', 'D', 'limit', 'l', 'forks', 'f', 'json', 'accept-new-host-keys', '_']);
-  const a = mri(argv, { boolean: ['check', 'diff', 'accept-new-host-keys'], string: ['limit', 'json'], alias: { C: 'check', D: 'diff', l: 'limit', f: 'forks' } });
+  const bad = (message: string) => new ShipshapeError(message, { fix: USAGE });
+  // mri reads `--limit --check` as --limit=true and a trailing `--json` as true: both are missing values.
+  for (const [i, arg] of argv.entries()) {
+    const name = /^--?([^=]+)$/.exec(arg)?.[1];
+    const flag = name === undefined ? undefined : ALIASES[name] ?? name;
+    if (flag && VALUE_FLAGS.includes(flag) && (i + 1 >= argv.length || argv[i + 1]!.startsWith('-'))) throw bad(`${arg} needs a value`);
+  }
+  const known = new Set([...BOOLEAN_FLAGS, ...VALUE_FLAGS, ...Object.keys(ALIASES), '_']);
+  const a = mri(argv, { boolean: BOOLEAN_FLAGS, string: VALUE_FLAGS, alias: ALIASES });
   const unknown = Object.keys(a).filter((k) => !known.has(k));
-  if (unknown.length || a._.length) throw new ShipshapeError(`unknown argument ${unknown.length ? '--' + unknown[0] : a._[0]}`, { fix: USAGE });
+  if (unknown.length) {
+    const flag = unknown[0]!;
+    throw bad(`unknown flag ${flag.length === 1 ? '-' : '--'}${flag}${didYouMean(flag, [...BOOLEAN_FLAGS, ...VALUE_FLAGS]).replace(/mean (\S+)\?/, 'mean --$1?')}`);
+  }
+  if (a._.length) throw bad(`unexpected argument ${JSON.stringify(String(a._[0]))}`);
+  for (const f of VALUE_FLAGS) {
+    if (Array.isArray(a[f]) && f !== 'limit') throw bad(`--${f} is given more than once`);
+    if (a[f] !== undefined && String(a[f]).trim() === '') throw bad(`--${f} needs a value, got an empty one`);
+  }
   const forks = a.forks === undefined ? undefined : Number(a.forks);
-  if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) throw new ShipshapeError(`--forks ${a.forks} is not a positive whole number`, { fix: USAGE });
-  const limit = a.limit === undefined ? undefined : ([] as string[]).concat(a.limit).flatMap((s: string) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  return { check: a.check || undefined, diff: a.diff || undefined, limit, forks, json: a.json, acceptNewHostKeys: a['accept-new-host-keys'] || undefined };
+  if (forks !== undefined && (!/^\d+$/.test(String(a.forks)) || !Number.isInteger(forks) || forks < 1)) throw bad(`--forks ${JSON.stringify(String(a.forks))} is not a positive whole number`);
+  let limit: string[] | undefined;
+  if (a.limit !== undefined) {
+    limit = ([] as unknown[]).concat(a.limit).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+    if (!limit.length) throw bad(`--limit ${JSON.stringify(([] as unknown[]).concat(a.limit).join(','))} selects nothing: name hosts or groups`);
+  }
+  return {
+    check: a.check || undefined, diff: a.diff || undefined, limit, forks, json: a.json,
+    forceHandlers: a['force-handlers'] || undefined, acceptNewHostKeys: a['accept-new-host-keys'] || undefined,
+  };
 }
 
 /**
@@ -93,7 +123,7 @@ export async function deployProject(project: Project, options: DeployOptions = {
   process.on('SIGINT', onSigint);
   try {
     const summary = await runPlan(plan, {
-      check: o.check, diff: o.diff, forks: o.forks, emit, signal: ac.signal,
+      check: o.check, diff: o.diff, forks: o.forks, emit, signal: ac.signal, forceHandlers: o.forceHandlers,
       connect: o.connect ?? ((h) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys })),
     });
     const stats = Object.values(summary.hosts);

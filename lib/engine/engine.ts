@@ -14,6 +14,8 @@ export interface EngineOptions {
   emit: (e: EngineEvent) => void;
   /** Once aborted, running tasks finish and nothing new starts. */
   signal?: AbortSignal;
+  /** Run notified handlers even on hosts where a task failed. */
+  forceHandlers?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function runPlan(plan: Plan, o: EngineOptions): Promise<RunSummary>
   const t0 = performance.now();
   const check = o.check ?? false;
   const aborted = () => o.signal?.aborted ?? false;
-  const runs = new Map(plan.hosts.map((h) => [h.name, new HostRun(h, { check, connect: o.connect, emit: o.emit, aborted })]));
+  const runs = new Map(plan.hosts.map((h) => [h.name, new HostRun(h, { check, connect: o.connect, emit: o.emit, aborted, forceHandlers: o.forceHandlers })]));
   const lastSegment = new Map<string, string>();
   for (const s of plan.segments) lastSegment.set(s.host, s.id);
   const segOk = new Map<string, boolean>();

@@ -4,6 +4,7 @@ import type { HostPlan, Task } from '../plan/types.js';
 import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
 import type { Become, Transport } from '../transport/types.js';
 import { FACTS_PROBE, parseFacts } from './facts.js';
+import { clearPendingScript, parsePending, readPendingScript, recordPendingScript } from './pending.js';
 import { batchScript } from './probe-batch.js';
 import { probeOp, runOp } from './run-op.js';
 
@@ -12,6 +13,8 @@ export interface HostRunOptions {
   connect: (host: HostPlan) => Promise<Transport>;
   emit: (e: EngineEvent) => void;
   aborted: () => boolean;
+  /** Run notified handlers even after a task of the host failed (Ansible's --force-handlers). */
+  forceHandlers?: boolean;
 }
 
 const sameBecome = (a: Become | undefined, b: Become | undefined) => JSON.stringify(a ?? false) === JSON.stringify(b ?? false);
@@ -41,6 +44,10 @@ export class HostRun {
   /** Something changed since the batched probe ran: later tasks probe again. */
   private dirty = false;
   private readonly queued = new Set<string>();
+  /** Handlers that already ran: a later notification of one is dropped, as in Ansible. */
+  private readonly handlersDone = new Set<string>();
+  /** Handler names listed in the host's pending file (read at start, or recorded since). */
+  private readonly recorded = new Set<string>();
   private started = false;
 
   constructor(readonly plan: HostPlan, private readonly o: HostRunOptions) {}
@@ -52,7 +59,7 @@ export class HostRun {
     this.transport = await this.o.connect(this.plan);
     const first = this.plan.tasks[0] ?? this.plan.handlers[0]?.tasks[0];
     this.batchBecome = first?.become;
-    const probes = [{ key: 'facts', script: FACTS_PROBE }];
+    const probes = [{ key: 'facts', script: FACTS_PROBE }, { key: 'pending', script: readPendingScript(this.stateDir) }];
     for (const t of this.plan.tasks) {
       if (!sameBecome(t.become, this.batchBecome)) continue;
       const s = t.op.probe(t.args, { baseDir: t.baseDir });
@@ -65,16 +72,62 @@ export class HostRun {
       throw new ShipshapeError('could not read the host\'s state', { host: this.plan.name, exitCode: r.code, stderr: r.stderr, fix: this.batchBecome ? 'check that the login user may use sudo without a password, or give become a password' : undefined });
     }
     this.facts = parseFacts(results.get('facts')!.stdout, this.plan.options.vars ?? {});
+    this.restorePending(parsePending(results.get('pending')?.stdout ?? ''));
     results.delete('facts');
+    results.delete('pending');
     this.batched = results;
   }
 
-  /** Runs tasks in order; a failure stops the rest of this host only. */
-  async runTasks(tasks: Task[], blocked?: string): Promise<void> {
+  private get stateDir(): string | undefined {
+    const o = this.plan.options;
+    return o.stateDir ?? (o.transport === 'local' ? process.env.SHIPSHAPE_STATE_DIR || undefined : undefined);
+  }
+
+  /** Queues the handlers an earlier run recorded and did not finish. */
+  private restorePending(names: string[]): void {
+    if (!names.length) return;
+    const declared = new Set(this.plan.handlers.map((h) => h.name));
+    for (const n of names) {
+      this.recorded.add(n);
+      if (declared.has(n)) this.queued.add(n);
+    }
+    this.o.emit({ type: 'handlers-pending', host: this.plan.name, names: names.filter((n) => declared.has(n)), undeclared: names.filter((n) => !declared.has(n)) });
+  }
+
+  /** Records notifications on the host before the change that makes them is applied. */
+  private async recordPending(names: string[]): Promise<void> {
+    const fresh = names.filter((n) => !this.recorded.has(n));
+    if (!fresh.length) return;
+    const r = await this.transport!.exec(recordPendingScript(fresh, this.stateDir), { become: this.batchBecome });
+    if (r.code !== 0) {
+      throw new ShipshapeError('could not record the handlers this change notifies, so nothing was changed', {
+        host: this.plan.name, exitCode: r.code, stderr: r.stderr,
+        fix: 'make the state folder writable (become, or the host option stateDir)',
+      });
+    }
+    for (const n of fresh) this.recorded.add(n);
+  }
+
+  private async clearPending(name: string): Promise<void> {
+    if (!this.recorded.has(name)) return;
+    const r = await this.transport!.exec(clearPendingScript([name], this.stateDir), { become: this.batchBecome }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+    if (r.code === 0) this.recorded.delete(name);
+    else this.o.emit({ type: 'warning', host: this.plan.name, message: `handler "${name}" ran, but could not be removed from the pending list (${r.stderr.trim()}): it runs again next time` });
+  }
+
+  /**
+   * Runs tasks in order; a failure stops the rest of this host only. With `force` (handlers
+   * under --force-handlers) an earlier failure of the host does not stop them, only a failure
+   * among these tasks does. True when all of them succeeded.
+   */
+  async runTasks(tasks: Task[], blocked?: string, force = false): Promise<boolean> {
+    const failedBefore = this.stats.failed;
+    const failedHere = () => this.stats.failed > failedBefore;
     for (const t of tasks) {
-      if (this.unreachable) return;
-      if (blocked || this.failed || this.o.aborted()) {
-        this.skip(t, blocked ?? (this.failed ? 'an earlier task on this host failed' : 'the run was aborted'));
+      if (this.unreachable) return false;
+      const halted = force ? failedHere() : this.failed;
+      if (blocked || halted || this.o.aborted()) {
+        this.skip(t, blocked ?? (halted ? 'an earlier task on this host failed' : 'the run was aborted'));
         continue;
       }
       if (!this.started) {
@@ -93,11 +146,12 @@ export class HostRun {
           this.unreachable = true;
           this.stats.unreachable++;
           this.o.emit({ type: 'host-unreachable', host: this.plan.name, error: err });
-          return;
+          return false;
         }
       }
       await this.runTask(t);
     }
+    return !blocked && !failedHere() && !this.unreachable;
   }
 
   private skip(t: Task, reason: string): void {
@@ -116,11 +170,13 @@ export class HostRun {
       } else {
         const useBatch = !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
         const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
+        const notify = notifyList(t).filter((n) => !this.handlersDone.has(n));
         const out = await runOp(t.op, t.args, this.transport!, {
           host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name,
+          beforeApply: notify.length ? () => this.recordPending(notify) : undefined,
         });
         if (out.changed && !this.o.check) this.dirty = true;
-        if (out.changed) for (const n of notifyList(t)) this.queued.add(n);
+        if (out.changed) for (const n of notify) this.queued.add(n);
         const stdout = out.results.map((r) => r.stdout).join('');
         result = {
           status: out.changed ? 'changed' : 'ok', changes: out.diff.changes, unknown: out.diff.unknown,
@@ -148,17 +204,20 @@ export class HostRun {
 
   /** Runs the queued handlers once each, in declaration order; a handler may notify others. */
   async runHandlers(): Promise<void> {
-    const done = new Set<string>();
+    const done = this.handlersDone;
     for (;;) {
       const next = this.plan.handlers.find((h) => this.queued.has(h.name) && !done.has(h.name));
       if (!next) return;
       done.add(next.name);
-      if (this.failed || this.unreachable || this.o.aborted()) {
+      const force = this.o.forceHandlers === true && this.failed;
+      if ((this.failed && !force) || this.unreachable || this.o.aborted()) {
         const why = this.o.aborted() ? 'the run was aborted' : `the host ${this.unreachable ? 'became unreachable' : 'failed'}`;
-        for (const t of next.tasks) this.skip(t, `handler "${next.name}" was notified but not run: ${why}`);
+        const kept = this.recorded.has(next.name) && !this.o.check ? '; it stays pending on the host and runs next time' : '';
+        for (const t of next.tasks) this.skip(t, `handler "${next.name}" was notified but not run: ${why}${kept}`);
         continue;
       }
-      await this.runTasks(next.tasks);
+      const ok = await this.runTasks(next.tasks, undefined, force);
+      if (ok && !this.o.check) await this.clearPending(next.name);
     }
   }
 

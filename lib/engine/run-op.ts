@@ -9,6 +9,8 @@ export interface RunOpOptions extends OpContext {
   probed?: Probed;
   /** Name shown in errors. */
   task?: string;
+  /** Runs after the diff found changes and before the first action (not in check mode). */
+  beforeApply?: () => Promise<void>;
 }
 
 export interface OpOutcome {
@@ -43,6 +45,7 @@ export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOpt
   const diff = await op.diff(args, probed, o);
   const changed = diff.changes.length > 0 || diff.unknown === true;
   if (!changed || o.check) return { changed, diff, results: [] };
+  await o.beforeApply?.();
   const results = await executeActions(op.apply(args, diff, o), t, o.become, { host: o.host, task: o.task ?? op.describe(args), op: op.kind });
   return { changed, diff, results };
 }

@@ -16,6 +16,12 @@ export interface HostOptions {
   become?: Become;
   knownHostsFile?: string;
   proxyJump?: string;
+  /**
+   * Where shipshape keeps its state on the host (handler notifications still pending after
+   * a failed run). Default: /var/lib/shipshape when the probe runs as root, else
+   * ~/.local/state/shipshape. For `transport: 'local'`, $SHIPSHAPE_STATE_DIR also sets it.
+   */
+  stateDir?: string;
   /** Host variables: templates see them, `when` gets them as `facts.vars`. */
   vars?: Record<string, unknown>;
 }

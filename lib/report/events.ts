@@ -49,6 +49,12 @@ export type EngineEvent =
   | { type: 'run-start'; hosts: string[]; tasks: number; check: boolean; diff: boolean }
   | { type: 'host-start'; host: string }
   | { type: 'host-unreachable'; host: string; error: ShipshapeError }
+  /**
+   * Handlers notified in an earlier run that did not run to success: they run in this one.
+   * `undeclared` are recorded names this plan has no handler for (left recorded).
+   */
+  | { type: 'handlers-pending'; host: string; names: string[]; undeclared: string[] }
+  | { type: 'warning'; host?: string; message: string }
   | { type: 'task-start'; task: TaskInfo }
   | { type: 'task-end'; task: TaskInfo; result: TaskResult; check: boolean }
   | { type: 'host-end'; host: string; stats: HostStats }

@@ -13,15 +13,21 @@ interface JsonTask extends TaskInfo { status: string; changes: TaskResult['chang
 export function jsonReporter(file: string): Reporter {
   const tasks: JsonTask[] = [];
   const unreachable: Record<string, string> = {};
+  const pendingHandlers: Record<string, string[]> = {};
+  const warnings: { host?: string; message: string }[] = [];
   return (e: EngineEvent) => {
     if (e.type === 'task-end') {
       const { status, changes, reason, error, durationMs } = e.result;
       tasks.push({ ...e.task, status, reason, durationMs, error: error?.explain(), changes: changes.map((c) => c.content?.secret ? { ...c, content: { ...c.content, before: '', after: '' } } : c) });
+    } else if (e.type === 'handlers-pending') {
+      pendingHandlers[e.host] = e.names;
+    } else if (e.type === 'warning') {
+      warnings.push({ host: e.host, message: e.message });
     } else if (e.type === 'host-unreachable') {
       unreachable[e.host] = e.error.explain();
     } else if (e.type === 'run-end' || e.type === 'plan-invalid') {
       const summary: RunSummary | undefined = e.type === 'run-end' ? e.summary : undefined;
-      const doc = { summary, problems: e.type === 'plan-invalid' ? e.problems : undefined, unreachable, tasks };
+      const doc = { summary, problems: e.type === 'plan-invalid' ? e.problems : undefined, unreachable, pendingHandlers, warnings, tasks };
       writeFileSync(file, redact(JSON.stringify(doc, (k, v) => (k === 'callSite' && v ? `${v.file}:${v.line}:${v.column}` : v), 2)) + '\n');
     }
   };

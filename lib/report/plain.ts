@@ -45,6 +45,13 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
       case 'run-start':
         out(`${e.check ? 'Checking' : 'Deploying'} ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}, ${e.tasks} task${e.tasks === 1 ? '' : 's'}${e.check ? ' (check mode: nothing is changed)' : ''}`);
         break;
+      case 'handlers-pending':
+        if (e.names.length) out(paint('changed', `${e.host} | handlers pending from an earlier run: ${e.names.join(', ')} | ${e.names.length === 1 ? 'it runs' : 'they run'} in this one`));
+        if (e.undeclared.length) out(`${e.host} | recorded as pending but not declared by this plan (left recorded): ${e.undeclared.join(', ')}`);
+        break;
+      case 'warning':
+        out(paint('changed', `${e.host ? `${e.host} | ` : ''}warning: ${e.message}`));
+        break;
       case 'host-unreachable':
         out(paint('unreachable', `${e.host} | UNREACHABLE | ${e.error.message}`));
         out(e.error.explain().split('\n').slice(1).join('\n'));
