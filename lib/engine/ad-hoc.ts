@@ -1,5 +1,6 @@
 import { Inventory } from '../inventory/inventory.js';
 import type { HostPlan } from '../plan/types.js';
+import { didYouMean } from '../did-you-mean.js';
 import { ShipshapeError, toShipshapeError } from '../errors.js';
 import type { Facts } from '../ops/types.js';
 import { connectHost } from '../transport/connect.js';
@@ -17,17 +18,30 @@ export interface AdHocOptions {
 export type AdHocResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: ShipshapeError };
 
 /**
- * The inventory's hosts selected by names of hosts or groups.
+ * The inventory's hosts selected by names of hosts or groups (all hosts when `limit` is
+ * absent). A name that is neither, and a selection with no host, are errors: an ad-hoc
+ * command that reaches nothing is never a success.
  *
  * @example
  * selectHosts(inv, ['webservers'])   // [{ name: 'web-01', options: {...}, tasks: [], handlers: [] }]
  */
 export function selectHosts(inv: Inventory, limit: string[] | undefined): HostPlan[] {
+  const all = [...inv.hosts.keys()];
   const names = new Set<string>();
-  for (const l of limit?.length ? limit : [...inv.hosts.keys()]) {
+  for (const l of limit?.length ? limit : all) {
     if (inv.hosts.has(l)) names.add(l);
     else if (inv.groups.has(l)) for (const m of inv.groups.get(l)!) names.add(m);
-    else throw new ShipshapeError(`--limit ${JSON.stringify(l)} names no host or group of the inventory`, { fix: `hosts: ${[...inv.hosts.keys()].join(', ')}` });
+    else {
+      const known = [...all, ...inv.groups.keys()];
+      throw new ShipshapeError(`--limit ${JSON.stringify(l)} names no host or group of the inventory${didYouMean(l, known)}`, {
+        fix: `hosts: ${all.join(', ') || '(none)'}; groups: ${[...inv.groups.keys()].join(', ') || '(none)'}`,
+      });
+    }
+  }
+  if (!names.size) {
+    throw new ShipshapeError(limit?.length ? `--limit ${limit.join(',')} selects no host` : 'the inventory has no hosts', {
+      fix: limit?.length ? `hosts: ${all.join(', ') || '(none)'}` : 'check the inventory file: it lists no host',
+    });
   }
   return [...names].map((name) => ({ name, options: inv.hosts.get(name) ?? {}, tasks: [], handlers: [] }));
 }

@@ -1,0 +1,36 @@
+// What every subcommand of the shipshape command line is made of.
+import { ShipshapeError } from '../lib/errors.js';
+import type { Flag, ParsedFlags } from '../lib/flags.js';
+
+/**
+ * A subcommand: its flags and help, and a `prepare` step that validates everything (its
+ * errors exit 4, before anything is contacted) and returns the action that does the work.
+ */
+export interface Command {
+  name: string;
+  usage: string;
+  /** First line: the one-line summary in `shipshape --help`; the rest only in the command's help. */
+  summary: string;
+  flags: Flag[];
+  /** Added to the error for an unknown flag that follows an argument (exec: the command's own flags). */
+  afterPositional?: string;
+  /** Validates the arguments; returns the action, which resolves to the exit code. */
+  prepare(args: ParsedFlags, argv: string[]): () => Promise<number>;
+}
+
+export const HELP: Flag = { name: 'help', short: 'h', help: 'show this help' };
+
+/**
+ * An error in how the command was called (exit 4), with the usage or the fix.
+ *
+ * @example
+ * throw usageError('shipshape run: which deploy file?', 'shipshape run deploy.ts --check')
+ */
+export function usageError(summary: string, fix: string): ShipshapeError {
+  return new ShipshapeError(summary, { fix });
+}
+
+export const INVENTORY: Flag = { name: 'inventory', short: 'i', value: 'FILE', help: 'cluster.json, Ansible inventory JSON, or an executable inventory script' };
+export const LIMIT: Flag = { name: 'limit', short: 'l', value: 'NAMES', multiple: true, help: 'only these hosts or groups (comma-separated, or repeat the flag)' };
+export const FORKS: Flag = { name: 'forks', short: 'f', value: 'N', help: 'hosts at a time (default 50)' };
+export const ACCEPT: Flag = { name: 'accept-new-host-keys', help: "record the key of a host not yet in ~/.ssh/known_hosts (a changed key is still refused)" };

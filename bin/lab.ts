@@ -1,0 +1,83 @@
+// `shipshape lab up|down|status|reset [cluster.json]`: the local test hosts on the command line.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { labDown, labReset, labStatus, labUp, readCluster, type LabHost } from '../lib/lab/index.js';
+import { closestMatch } from '../lib/did-you-mean.js';
+import type { Flag } from '../lib/flags.js';
+import { HELP, usageError, type Command } from './command.js';
+
+const SUBCOMMANDS = ['up', 'down', 'status', 'reset'];
+
+function table(hosts: LabHost[]): string {
+  const rows = hosts.map((h) => [
+    h.name,
+    h.address || '-',
+    h.running ? 'running' : 'stopped',
+    h.forwards.map((f) => `${f.hostIp}:${f.hostPort}->${f.guestPort}`).join(' ') || '-',
+  ]);
+  const head = ['HOST', 'ADDRESS', 'STATE', 'FORWARDS'];
+  const widths = head.map((t, i) => Math.max(t.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+}
+
+const FLAGS: Flag[] = [
+  { name: 'lab-dir', value: 'DIR', help: "the lab's cache and state (default $SHIPSHAPE_LAB_DIR or /var/cache/shipshape/lab)" },
+  { name: 'host', value: 'NAME', multiple: true, help: 'with reset: only these hosts (comma-separated, or repeat the flag)' },
+  HELP,
+];
+
+export const LAB_COMMAND: Command = {
+  name: 'lab',
+  usage: 'shipshape lab up|down|status|reset [CLUSTER.json] [--lab-dir DIR] [--host NAME]',
+  summary: [
+    'Local Debian test hosts from cluster.json: up, down, status, reset (as root).',
+    '',
+    'One host per node of CLUSTER.json (default ./cluster.json):',
+    '  up      bring them up; their SSH keys go into ~/.ssh/known_hosts',
+    '  down    stop and remove them',
+    '  status  each host: name, address, running, forwards (exit 3 when one is not running)',
+    '  reset   wipe hosts back to the clean base and restart them',
+  ].join('\n'),
+  flags: FLAGS,
+  prepare({ values, positionals }) {
+    const [sub, file = 'cluster.json', ...extra] = positionals;
+    if (!sub) throw usageError('shipshape lab: which lab command? up, down, status or reset', this.usage);
+    if (!SUBCOMMANDS.includes(sub)) {
+      const near = closestMatch(sub, SUBCOMMANDS);
+      throw usageError(`shipshape lab: unknown lab command ${sub}${near ? ` (did you mean ${near}?)` : ''}`, this.usage);
+    }
+    if (extra.length) throw usageError(`shipshape lab ${sub}: unexpected argument ${extra[0]}`, this.usage);
+    const hosts = values.host as string[] | undefined;
+    if (hosts && sub !== 'reset') throw usageError(`shipshape lab ${sub}: --host is only for lab reset`, this.usage);
+    // `down` works from the lab's own state: it must be able to clean up after a deleted file.
+    if (sub !== 'down') {
+      if (!existsSync(resolve(file))) throw usageError(`shipshape lab ${sub}: ${file} does not exist (looked for ${resolve(file)})`, 'name the cluster file: shipshape lab up path/to/cluster.json');
+      const names = readCluster(file).map((n) => n.host_name);
+      const unknown = (hosts ?? []).filter((h) => !names.includes(h));
+      if (unknown.length) throw usageError(`shipshape lab reset: ${file} has no host ${unknown.join(', ')}`, `hosts are: ${names.join(', ')}`);
+    }
+    const opts = { labDir: values['lab-dir'] as string | undefined, log: (line: string) => console.error(line) };
+    return async () => {
+      switch (sub) {
+        case 'up': {
+          const up = await labUp(file, opts);
+          console.log(table(up));
+          const ssh = up[0]?.forwards.find((f) => f.guestPort === 22);
+          if (ssh) console.log(`\nssh -p ${ssh.hostPort} -i ${up[0]!.privateKey} vagrant@${ssh.hostIp === '0.0.0.0' ? '127.0.0.1' : ssh.hostIp}`);
+          return 0;
+        }
+        case 'down':
+          await labDown(file, opts);
+          return 0;
+        case 'status': {
+          const all = await labStatus(file, opts);
+          console.log(table(all));
+          return all.every((h) => h.running) ? 0 : 3;
+        }
+        default:
+          console.log(table(await labReset(file, { ...opts, hosts })));
+          return 0;
+      }
+    };
+  },
+};

@@ -1,0 +1,77 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RUN_FLAGS } from '../bin/run.js';
+import { parseDeployArgs } from '../lib/engine/deploy.js';
+import { ShipshapeError } from '../lib/errors.js';
+import { flagHelp, parseFlags, type Flag } from '../lib/flags.js';
+
+const FLAGS: Flag[] = [
+  { name: 'inventory', short: 'i', value: 'FILE', help: 'the inventory' },
+  { name: 'limit', short: 'l', value: 'NAMES', multiple: true, help: 'hosts' },
+  { name: 'become', short: 'b', help: 'as root' },
+];
+const ctx = { command: 'shipshape exec', usage: 'shipshape exec -i FILE -- COMMAND' };
+
+function error(argv: string[]): ShipshapeError {
+  try {
+    parseFlags(argv, FLAGS, ctx);
+  } catch (e) {
+    assert.instance(e, ShipshapeError);
+    return e as ShipshapeError;
+  }
+  throw new assert.Assertion({ message: `${JSON.stringify(argv)} was accepted`, generated: false, operator: 'throws' });
+}
+
+test('reads switches, values, repeated lists and everything after --', () => {
+  const r = parseFlags(['-i', 'c.json', '--limit=web-01,db', '-l', 'cache', '-b', '--', 'uptime', '-p'], FLAGS, ctx);
+  assert.equal(r.values, { inventory: 'c.json', limit: ['web-01', 'db', 'cache'], become: true });
+  assert.equal(r.positionals, ['uptime', '-p']);
+  assert.equal(r.positionalIndex, [7, 8]);
+});
+
+test('an unknown flag is an error naming the closest valid flag', () => {
+  const e = error(['--limt', 'web-01']);
+  assert.is(e.message, 'shipshape exec: unknown option --limt (did you mean --limit?)');
+  assert.match(e.fix!, 'shipshape exec -i FILE -- COMMAND');
+  assert.is(error(['--inventroy=c.json']).message, 'shipshape exec: unknown option --inventroy (did you mean --inventory?)');
+  assert.is(error(['-x']).message, 'shipshape exec: unknown option -x', 'no guess for one letter');
+  assert.is(error(['--frobnicate']).message, 'shipshape exec: unknown option --frobnicate', 'no guess when nothing is close');
+});
+
+test('a flag that needs a value and has none is an error, whichever way it is missing', () => {
+  assert.is(error(['--limit']).message, 'shipshape exec: --limit needs a value (NAMES), but nothing follows it');
+  assert.is(error(['--limit', '']).message, 'shipshape exec: --limit needs a value (NAMES), but it is empty');
+  assert.is(error(['--limit=']).message, 'shipshape exec: --limit needs a value (NAMES), but it is empty');
+  assert.is(error(['-i']).message, 'shipshape exec: -i needs a value (FILE), but nothing follows it');
+  assert.is(error(['-i', '--become']).message, 'shipshape exec: -i needs a value (FILE), but --become is a flag');
+  assert.is(error(['--limit', ',']).message, 'shipshape exec: --limit "," names nothing');
+});
+
+test('a switch given a value is an error', () => {
+  assert.is(error(['--become=yes']).message, 'shipshape exec: --become takes no value (got "yes")');
+});
+
+test('an unknown flag after an argument gets the fix for arguments', () => {
+  const e = (() => { try { parseFlags(['uptime', '-p'], FLAGS, { ...ctx, afterPositional: 'put the command after --' }); } catch (x) { return x as ShipshapeError; } })();
+  assert.is(e?.message, 'shipshape exec: unknown option -p');
+  assert.match(e!.fix!, 'put the command after --');
+});
+
+test('help lists every flag with its short form and value, aligned', () => {
+  assert.is(flagHelp(FLAGS), [
+    '  -i, --inventory FILE  the inventory',
+    '  -l, --limit NAMES     hosts',
+    '  -b, --become          as root',
+  ].join('\n'));
+});
+
+test('every flag `shipshape run` checks is one deploy() accepts', () => {
+  for (const f of RUN_FLAGS.filter((x) => x.name !== 'help')) {
+    const value = f.name === 'forks' ? ['3'] : f.value ? ['x'] : [];
+    for (const spelled of [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]) {
+      assert.not.throws(() => parseDeployArgs([spelled, ...value]), `deploy() rejects ${spelled}`);
+    }
+  }
+});
+
+test.run();
