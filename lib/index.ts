@@ -1,6 +1,6 @@
 /** shipshape: put servers into a desired state over SSH. Public API (re-exports only). */
 export { host, group, inventory, deploy, createProject, defaultProject } from './dsl/default-project.js';
-export { recipe, required, type Recipe } from './dsl/recipe.js';
+export { recipe, required, paramsFor, type Recipe, type RecipeOptions, type ParamKeys } from './dsl/recipe.js';
 export { resolveFromCaller } from './dsl/call-site.js';
 export { Target } from './dsl/target.js';
 export { Project } from './dsl/project.js';

@@ -14,7 +14,7 @@ import type { GroupArgs } from '../ops/group.js';
 import type { VenvArgs } from '../ops/venv.js';
 import type { PipArgs } from '../ops/pip.js';
 import type { LineArgs } from '../ops/line.js';
-import type { Recipe } from './recipe.js';
+import { paramProblems, type Recipe } from './recipe.js';
 
 /** An operation as a target records it: its place in deploy.ts order and its task. */
 export interface OpEntry {
@@ -58,6 +58,8 @@ export class Target {
   /** @internal */ readonly handlers: HandlerDecl[] = [];
   /** @internal */ readonly afters: { target: Target; callSite?: CallSite }[] = [];
   /** @internal */ defaultBecome?: Become;
+  /** @internal Recipes whose use() failed: their handlers are missing, so notify errors would only follow from that. */
+  readonly failedRecipes: string[] = [];
 
   constructor(
     /** @internal */ readonly owner: TargetOwner,
@@ -189,15 +191,28 @@ export class Target {
    * @example group('webservers').use(webapp, { appDir: '/opt/webapp' })
    */
   use<P>(recipe: Recipe<P>, params: P): this {
-    const before = this.ops.length;
+    const callSite = captureCallSite();
+    const fail = (message: string) => {
+      this.failedRecipes.push(recipe.name);
+      this.owner.problems.push({ message: `recipe ${recipe.name}: ${message}`, callSite, target: this.name });
+    };
+    // Unknown keys are checked first: a typo of a required param would otherwise also report it missing.
+    const bad = paramProblems(recipe, params);
+    if (bad.length) {
+      for (const m of bad) fail(m);
+      return this;
+    }
+    const before = { ops: this.ops.length, handlers: this.handlers.length, afters: this.afters.length };
     try {
       recipe.apply(this, params);
     } catch (e) {
-      this.ops.length = before;
-      const callSite = captureCallSite();
+      // A recipe that failed adds nothing.
+      this.ops.length = before.ops;
+      this.handlers.length = before.handlers;
+      this.afters.length = before.afters;
       const msg = e instanceof Error ? e.message : String(e);
       const fix = e instanceof ShipshapeError && e.fix ? ` (${e.fix})` : '';
-      this.owner.problems.push({ message: `recipe ${recipe.name}: ${msg}${fix}`, callSite, target: this.name });
+      fail(`${msg}${fix}`);
     }
     return this;
   }

@@ -88,6 +88,7 @@ export function parsePolicy(text: string): Map<string, string | undefined> {
  */
 export const aptOp: OpSpec<AptArgs> = {
   kind: 'apt',
+  keys: { packages: 'string[]', state: 'string', updateCache: 'boolean', cacheValidTime: 'number' },
   describe: (a) => `apt ${(a.packages ?? []).join(' ') || 'update'}${a.state && a.state !== 'present' ? ` (${a.state})` : ''}`,
 
   validate(a) {

@@ -1,14 +1,17 @@
 /** Owner, group and mode of a path: what differs, and the commands that fix it. */
 import { quote } from '../transport/quote.js';
-import { isValidName, modeString, parseMode } from './common.js';
+import { isValidName, modeProblem, modeString, parseMode } from './common.js';
 import type { StatResult } from './common.js';
-import type { Action, Change } from './types.js';
+import type { Action, ArgKeys, Change } from './types.js';
 
 export interface Attrs {
   owner?: string;
   group?: string;
   mode?: number | string;
 }
+
+/** The keys of {@link Attrs}, for ops whose args extend it. */
+export const ATTR_KEYS: ArgKeys<Attrs> = { owner: 'string', group: 'string', mode: 'mode' };
 
 /**
  * Validation sentences for owner, group and mode, so a typo fails when the plan is built
@@ -19,9 +22,8 @@ export interface Attrs {
  */
 export function validateAttrs(a: Attrs): string[] {
   const problems: string[] = [];
-  if (a.mode !== undefined && parseMode(a.mode) === undefined) {
-    problems.push(`mode ${JSON.stringify(a.mode)} is not a valid mode (use an octal number like 0o644 or a string like '0644')`);
-  }
+  const mp = modeProblem('mode', a.mode);
+  if (mp) problems.push(mp);
   if (a.owner !== undefined && !isValidName(a.owner)) problems.push(`owner ${JSON.stringify(a.owner)} is not a valid user name`);
   if (a.group !== undefined && !isValidName(a.group)) problems.push(`group ${JSON.stringify(a.group)} is not a valid group name`);
   return problems;

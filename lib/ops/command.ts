@@ -1,5 +1,5 @@
 import { argv } from '../transport/quote.js';
-import { guardedOp, type Guards } from './guarded-command.js';
+import { GUARD_KEYS, guardedOp, type Guards } from './guarded-command.js';
 
 export interface CommandArgs extends Guards {
   /** The program and its arguments; each word is quoted, so no shell syntax applies. */
@@ -14,6 +14,7 @@ export interface CommandArgs extends Guards {
  */
 export const commandOp = guardedOp<CommandArgs>({
   kind: 'command',
+  keys: { ...GUARD_KEYS, argv: 'string[]' },
   body: (a) => argv(a.argv),
   shown: (a) => Array.isArray(a.argv) ? argv(a.argv) : String(a.argv),
   validateBody: (a) => Array.isArray(a.argv) && a.argv.length > 0 && a.argv.every((w) => typeof w === 'string') && a.argv[0] !== ''

@@ -16,6 +16,62 @@ export function parseMode(mode: number | string | undefined): number | undefined
 }
 
 /**
+ * Whether a mode makes sense as permission bits: the owner can read; group has no bit the
+ * owner lacks, others none the group lacks; group and others are not write-only (`-w-`) and,
+ * when the owner can execute, cannot write without executing. Special bits are not judged.
+ *
+ * @example
+ * plausibleMode(0o644)   // true
+ * plausibleMode(644)     // false: 644 is 0o1204, whose owner can only write
+ */
+export function plausibleMode(mode: number): boolean {
+  const u = (mode >> 6) & 7, g = (mode >> 3) & 7, o = mode & 7;
+  if (!(u & 4) || (g & ~u) || (o & ~g)) return false;
+  for (const x of [g, o]) {
+    if (x === 2) return false;
+    if ((u & 1) && (x & 2) && !(x & 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * The octal digits a number mode was probably meant as, when it is a decimal typo: its
+ * decimal digits are 3 or 4 octal digits, and as bits it is too large or not a
+ * {@link plausibleMode}. So 644 (0o1204) is a typo and 420 (0o644) is not.
+ *
+ * @example
+ * decimalModeTypo(755)      // '755'
+ * decimalModeTypo(0o755)    // undefined
+ */
+export function decimalModeTypo(mode: number): string | undefined {
+  const digits = String(mode);
+  if (!Number.isInteger(mode) || !/^[0-7]{3,4}$/.test(digits)) return undefined;
+  return mode > 0o7777 || !plausibleMode(mode) ? digits : undefined;
+}
+
+/**
+ * A problem sentence when `value` is not a valid mode, or is a decimal number typed where an
+ * octal one was meant (`mode: 644` would give the host mode 1204).
+ *
+ * @example
+ * modeProblem('mode', 644)   // "mode 644 is a decimal number: it gives mode 1204 on the host (did you mean 0o644 or '644'?)"
+ */
+export function modeProblem(label: string, value: unknown, example = '644'): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') {
+    const typo = decimalModeTypo(value);
+    if (typo !== undefined) {
+      const gives = value > 0o7777 ? 'it is too large for a mode' : `it gives mode ${modeString(value)} on the host`;
+      return `${label} ${value} is a decimal number: ${gives} (did you mean 0o${typo} or '${typo}'?)`;
+    }
+  }
+  if (typeof value !== 'number' && typeof value !== 'string' || parseMode(value) === undefined) {
+    return `${label} ${JSON.stringify(value)} is not a valid mode (use an octal number like 0o${example} or a string like '0${example}')`;
+  }
+  return undefined;
+}
+
+/**
  * A mode as the four octal digits `chmod` takes and diffs show.
  *
  * @example

@@ -2,8 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 import { quote } from '../transport/quote.js';
-import { attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
-import { absolutePathProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, words, type StatResult } from './common.js';
+import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
+import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, words, type StatResult } from './common.js';
 import { contentChange, contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
 import { defaultFileMode, localKind, localTree, type LocalEntry } from './local-tree.js';
 import type { Action, Change, Diff, OpContext, OpSpec } from './types.js';
@@ -45,15 +45,15 @@ interface DirPlan {
  */
 export const copyOp: OpSpec<CopyArgs> = {
   kind: 'copy',
+  keys: { ...ATTR_KEYS, src: 'string', dest: 'string', dirMode: 'mode' },
   describe: (a) => `copy ${a.src} → ${a.dest}`,
 
   validate(a, ctx) {
     const problems = validateAttrs(a);
     const dp = absolutePathProblem('dest', a.dest);
     if (dp) problems.push(dp);
-    if (a.dirMode !== undefined && parseMode(a.dirMode) === undefined) {
-      problems.push(`dirMode ${JSON.stringify(a.dirMode)} is not a valid mode (use an octal number like 0o755 or a string like '0755')`);
-    }
+    const mp = modeProblem('dirMode', a.dirMode, '755');
+    if (mp) problems.push(mp);
     if (typeof a.src !== 'string' || a.src === '') return [...problems, `src ${JSON.stringify(a.src)} must name a local file or directory`];
     const local = resolve(ctx.baseDir, a.src);
     const kind = localKind(local);

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 import { isSecret, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
-import { attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
+import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, oneOfProblem } from './common.js';
 import { contentProbe, fileActions, fileChanges, parseContentProbe, toBuffer, type PutData } from './content.js';
 import type { Action, Change, OpSpec } from './types.js';
@@ -38,6 +38,7 @@ function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
  */
 export const fileOp: OpSpec<FileArgs> = {
   kind: 'file',
+  keys: { ...ATTR_KEYS, path: 'string', state: 'string', content: 'content', src: 'string', target: 'string', force: 'boolean' },
   describe: (a) => `file ${a.path}${stateOf(a) === 'file' ? '' : ` (${stateOf(a)})`}`,
 
   validate(a, ctx) {

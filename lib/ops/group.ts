@@ -32,6 +32,7 @@ export function parseGroupEntry(text: string | undefined): { gid: number; member
  */
 export const groupOp: OpSpec<GroupArgs> = {
   kind: 'group',
+  keys: { name: 'string', state: 'string', gid: 'number', system: 'boolean' },
   describe: (a) => `group ${a.name}${a.state === 'absent' ? ' (absent)' : ''}`,
 
   validate(a) {

@@ -1,7 +1,7 @@
 /** What shell and command share: creates/removes/unless guards, cwd and env. */
 import { argv, quote } from '../transport/quote.js';
 import { section, splitSections } from './common.js';
-import type { Diff, OpSpec } from './types.js';
+import type { ArgKeys, Diff, OpSpec } from './types.js';
 
 export interface Guards {
   /** Skip when this path exists (relative paths resolve against `cwd`). */
@@ -15,6 +15,9 @@ export interface Guards {
   /** Environment variables for the command (and for `unless`). */
   env?: Record<string, string>;
 }
+
+/** The keys of {@link Guards}, for ops whose args extend it. */
+export const GUARD_KEYS: ArgKeys<Guards> = { creates: 'string', removes: 'string', unless: 'string | string[]', cwd: 'string', env: 'object' };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -119,12 +122,14 @@ export function guardsDiff(g: Guards, stdout: string, shown: string): Diff {
  */
 export function guardedOp<A extends Guards>(spec: {
   kind: string;
+  keys: ArgKeys<A>;
   body: (a: A) => string;
   shown: (a: A) => string;
   validateBody: (a: A) => string[];
 }): OpSpec<A> {
   return {
     kind: spec.kind,
+    keys: spec.keys,
     describe: (a) => `${spec.kind} ${oneLine(spec.shown(a))}`,
     validate: (a) => [...spec.validateBody(a), ...validateGuards(a)],
     probe: (a) => guardsProbe(a),

@@ -1,5 +1,5 @@
 import { ShipshapeError } from '../errors.js';
-import { validateAttrs, type Attrs } from './attrs.js';
+import { ATTR_KEYS, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, oneOfProblem } from './common.js';
 import { contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
 import type { OpSpec } from './types.js';
@@ -90,6 +90,9 @@ function decode(buf: Buffer): { text: string; enc: BufferEncoding } {
  */
 export const lineOp: OpSpec<LineArgs> = {
   kind: 'line',
+  keys: {
+    ...ATTR_KEYS, path: 'string', line: 'string', regexp: 'string', state: 'string', insertAfter: 'string', insertBefore: 'string', create: 'boolean',
+  },
   describe: (a) => `line ${a.path}: ${a.state === 'absent' ? `no ${a.regexp ?? a.line}` : a.line}`,
 
   validate(a) {

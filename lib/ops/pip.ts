@@ -41,6 +41,7 @@ interface PipData { install: string[]; requirements: boolean; uninstall: string[
  */
 export const pipOp: OpSpec<PipArgs> = {
   kind: 'pip',
+  keys: { venv: 'string', requirements: 'string', packages: 'string[]', state: 'string', extraArgs: 'string[]' },
   describe: (a) => `pip ${[...(a.packages ?? []), ...(a.requirements ? [`-r ${a.requirements}`] : [])].join(' ')} in ${a.venv}${a.state && a.state !== 'present' ? ` (${a.state})` : ''}`,
 
   validate(a) {

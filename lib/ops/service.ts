@@ -71,6 +71,7 @@ export function parseService(stdout: string): ServiceState {
  */
 export const serviceOp: OpSpec<ServiceArgs> = {
   kind: 'service',
+  keys: { name: 'string', state: 'string', enabled: 'boolean' },
   describe: (a) => `service ${a.name}${a.state ? ` ${a.state}` : ''}${a.enabled === undefined ? '' : a.enabled ? ' enabled' : ' disabled'}`,
 
   validate(a) {

@@ -1,4 +1,4 @@
-import { guardedOp, type Guards } from './guarded-command.js';
+import { GUARD_KEYS, guardedOp, type Guards } from './guarded-command.js';
 
 export interface ShellArgs extends Guards {
   /** A shell command line, run by `sh -c` on the host as written. */
@@ -14,6 +14,7 @@ export interface ShellArgs extends Guards {
  */
 export const shellOp = guardedOp<ShellArgs>({
   kind: 'shell',
+  keys: { ...GUARD_KEYS, command: 'string' },
   body: (a) => a.command,
   shown: (a) => a.command,
   validateBody: (a) => typeof a.command === 'string' && a.command.trim() !== '' ? [] : [`command ${JSON.stringify(a.command)} must be a non-empty shell command`],

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import Mustache from 'mustache';
 import { ShipshapeError } from '../errors.js';
 import { isSecret, reveal } from '../secret.js';
-import { validateAttrs, type Attrs } from './attrs.js';
+import { ATTR_KEYS, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem } from './common.js';
 import { contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
 import type { Facts, OpSpec } from './types.js';
@@ -129,6 +129,7 @@ function missingMessage(label: string, missing: Missing[]): string {
  */
 export const templateOp: OpSpec<TemplateArgs> = {
   kind: 'template',
+  keys: { ...ATTR_KEYS, src: 'template', dest: 'string', vars: 'object' },
   describe: (a) => `template ${srcLabel(a.src)} → ${a.dest}`,
 
   validate(a, ctx) {

@@ -77,12 +77,35 @@ export interface ValidateContext {
 }
 
 /**
+ * The type an argument's value must have, checked when the plan is built (undefined is
+ * always allowed: whether a value is required is the op's own `validate`).
+ */
+export type ArgType =
+  | 'string' | 'boolean' | 'number' | 'string[]' | 'string | string[]' | 'number | number[]'
+  /** A number (0o644) or a string ('0644'). */
+  | 'mode'
+  /** A string, a Buffer or a secret(). */
+  | 'content'
+  /** A plain object (not null, not an array). */
+  | 'object'
+  /** A template file name or `{ inline: 'text' }`. */
+  | 'template';
+
+/**
+ * Every argument key of an op with the type of its value. A mapped type over `keyof A`, so
+ * tsc refuses a declaration that misses a key of the args or names one they lack.
+ */
+export type ArgKeys<A> = { readonly [K in keyof A]-?: ArgType };
+
+/**
  * One operation kind: `probe` (read-only shell whose output describes the current state),
  * `diff` (pure: desired + probed → changes or a no-op reason), `apply` (actions that make
  * the changes). No operation talks to the network itself.
  */
 export interface OpSpec<A> {
   kind: string;
+  /** Every argument key with its type: any other key is a plan problem ("unknown option"). */
+  keys: ArgKeys<A>;
   /** One line: `file /etc/motd`. */
   describe(args: A): string;
   /** Problems with the arguments, as sentences that name the value; empty when fine. */

@@ -45,6 +45,10 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
  */
 export const userOp: OpSpec<UserArgs> = {
   kind: 'user',
+  keys: {
+    name: 'string', state: 'string', uid: 'number', group: 'string', groups: 'string[]', home: 'string', shell: 'string',
+    system: 'boolean', createHome: 'boolean',
+  },
   describe: (a) => `user ${a.name}${a.state === 'absent' ? ' (absent)' : ''}`,
 
   validate(a) {

@@ -25,6 +25,7 @@ export interface VenvArgs {
  */
 export const venvOp: OpSpec<VenvArgs> = {
   kind: 'venv',
+  keys: { path: 'string', python: 'string', systemSitePackages: 'boolean', owner: 'string', group: 'string' },
   describe: (a) => `venv ${a.path}`,
 
   validate(a) {

@@ -1,9 +1,12 @@
 import { dirname } from 'node:path';
 import { formatCallSite } from '../errors.js';
 import type { Project } from '../dsl/project.js';
-import type { OpEntry, Target } from '../dsl/target.js';
+import type { HandlerDecl, OpEntry, Target } from '../dsl/target.js';
 import type { HostOptions } from '../inventory/types.js';
 import { ops } from '../ops/index.js';
+import { argProblems, optionProblems } from '../ops/arg-check.js';
+import type { OpSpec } from '../ops/types.js';
+import { duplicateHandlerProblem, sameHandler } from './handlers.js';
 import type { HandlerPlan, HostPlan, Plan, PlanProblem, Segment, Task } from './types.js';
 import { findCycle } from './cycles.js';
 
@@ -67,6 +70,11 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
   const hosts: HostPlan[] = [];
   // The target that declared each task (by task id): after() is resolved from it.
   const declaredBy = new Map<string, Target>();
+  // Hosts where a recipe failed: the handlers it would have declared are missing, so their
+  // unknown notify names are follow-on errors, not reported.
+  const recipeFailed = new Set<string>();
+  // Handler declarations that clash (same name, different operations), once per pair.
+  const clashes = new Map<string, { first: HandlerDecl; second: HandlerDecl; hosts: string[] }>();
   for (const name of selected) {
     const targets = targetsOf.get(name)!;
     const options: HostOptions = { ...inv.hosts.get(name), ...project.hostTargets.get(name)?.options };
@@ -77,21 +85,32 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
       declaredBy.set(t.id, e.target);
       return t;
     });
-    const seen = new Set<string>();
+    if (targets.some((t) => t.failedRecipes.length > 0)) recipeFailed.add(name);
+    const seen = new Map<string, { decl: HandlerDecl; plan: HandlerPlan }>();
     const handlers: HandlerPlan[] = [];
     for (const decl of targets.flatMap((t) => t.handlers).sort((a, b) => a.seq - b.seq)) {
-      if (seen.has(decl.name)) continue; // the first declaration of a name wins
-      seen.add(decl.name);
-      handlers.push({
+      const plan: HandlerPlan = {
         name: decl.name,
         callSite: decl.callSite,
         tasks: decl.ops.map((e, i) => makeTask(e, name, i, options, decl.name)),
-      });
+      };
+      const first = seen.get(decl.name);
+      if (!first) {
+        seen.set(decl.name, { decl, plan });
+        handlers.push(plan);
+      } else if (!sameHandler(first.plan, plan)) {
+        // The same recipe applied twice declares identical handlers: those are one handler.
+        const key = `${first.decl.seq}:${decl.seq}`;
+        const c = clashes.get(key) ?? { first: first.decl, second: decl, hosts: [] };
+        c.hosts.push(name);
+        clashes.set(key, c);
+      }
     }
     hosts.push({ name, options, tasks, handlers });
   }
 
-  for (const h of hosts) validateHost(h, problems);
+  for (const c of clashes.values()) problems.push(duplicateHandlerProblem(c.first, c.second, c.hosts));
+  for (const h of hosts) validateHost(h, problems, recipeFailed.has(h.name));
   const segments = buildSegments(hosts, declaredBy, groupMembers, problems);
   return { plan: { hosts, segments }, problems };
 }
@@ -102,7 +121,7 @@ function makeTask(e: OpEntry, host: string, index: number, hostOpts: HostOptions
   return {
     id: handler ? `${host}#handler:${handler}#${index}` : `${host}#${index}`,
     host, index, kind: e.task.kind, op, args: e.task.args, options: e.task.options, become,
-    name: e.task.options.name ?? (op ? op.describe(e.task.args) : e.task.kind),
+    name: e.task.options.name ?? describe(op, e.task.args, e.task.kind),
     target: labelOf(e.target),
     callSite: e.task.callSite,
     baseDir: e.task.callSite ? dirname(e.task.callSite.file) : process.cwd(),
@@ -110,24 +129,40 @@ function makeTask(e: OpEntry, host: string, index: number, hostOpts: HostOptions
   };
 }
 
-function validateHost(h: HostPlan, problems: PlanProblem[]): void {
+/** The op's one-line description; args of the wrong type must not crash the plan (validation names them). */
+function describe(op: OpSpec<unknown> | undefined, args: unknown, kind: string): string {
+  try {
+    return op ? op.describe(args) : kind;
+  } catch {
+    return kind;
+  }
+}
+
+function validateHost(h: HostPlan, problems: PlanProblem[], recipeFailed: boolean): void {
   const names = new Set(h.handlers.map((x) => x.name));
   const all = [...h.tasks, ...h.handlers.flatMap((x) => x.tasks)];
   for (const t of all) {
     const at = (message: string) => problems.push({ message, host: h.name, task: t.name, callSite: t.callSite });
+    const optionTypes = optionProblems(t.options);
+    for (const p of optionTypes) at(p);
     if (!t.op) { at(`unknown operation ${JSON.stringify(t.kind)}`); continue; }
-    let found: string[] = [];
-    try {
-      found = t.op.validate(t.args, { host: h.name, baseDir: t.baseDir, vars: h.options.vars ?? {} });
-    } catch (e) {
-      found = [`could not be validated: ${(e as Error).message}`];
+    const { unknown, types } = argProblems(t.op, t.args);
+    for (const p of [...unknown, ...types]) at(p);
+    // The op's own checks assume well-typed args.
+    if (types.length === 0) {
+      let found: string[] = [];
+      try {
+        found = t.op.validate(t.args, { host: h.name, baseDir: t.baseDir, vars: h.options.vars ?? {} });
+      } catch (e) {
+        found = [`could not be validated: ${(e as Error).message}`];
+      }
+      for (const p of found) at(p);
     }
-    for (const p of found) at(p);
+    if (recipeFailed) continue;
     const notify = t.options.notify === undefined ? [] : Array.isArray(t.options.notify) ? t.options.notify : [t.options.notify];
     for (const n of notify) {
-      if (!names.has(n)) at(`notify ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));
+      if (typeof n === 'string' && !names.has(n)) at(`notify ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));
     }
-    if (t.options.when !== undefined && typeof t.options.when !== 'function') at('when must be a function (facts) => boolean');
   }
 }
 

@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { formatCallSite } from '../errors.js';
 import { redact } from '../secret.js';
 import { renderContentDiff } from './diff.js';
+import { changeText } from './change-text.js';
 import type { EngineEvent, Reporter, TaskResult } from './events.js';
 import { recap } from './recap.js';
 
@@ -60,7 +61,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         const r = e.result;
         if (o.verbose === false && (r.status === 'ok' || r.status === 'skipped')) break;
         const label = e.task.handler ? `handler ${e.task.handler}: ${e.task.name}` : e.task.name;
-        const extra = r.status === 'changed' ? ` (${r.changes.map((c) => c.what).join(', ')})` : r.reason && r.status === 'skipped' ? ` (${r.reason})` : '';
+        const extra = r.status === 'changed' ? ` (${r.changes.map(changeText).join(', ')})` : r.reason && r.status === 'skipped' ? ` (${r.reason})` : '';
         out(paint(r.status, `${e.task.host} | ${label} | ${statusText(r, e.check)}${extra}`));
         if (o.diff && r.status === 'changed') {
           for (const c of r.changes) {

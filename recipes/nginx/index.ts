@@ -4,7 +4,7 @@
  * handler that runs `nginx -t` first, so a broken config fails the run and the old config
  * keeps serving.
  */
-import { recipe, ShipshapeError, type Target } from '../../lib/index.js';
+import { paramsFor, recipe, ShipshapeError, type ParamKeys, type Target } from '../../lib/index.js';
 import { fileTaskName, localPath, recipeFile, requiredInt, requiredLine, requiredMatch, withDefaults } from '../params.js';
 
 /** The handler every nginx config change notifies. */
@@ -41,6 +41,14 @@ export interface NginxProxySiteParams {
 
 export type NginxSiteParams = NginxServerParams & NginxProxySiteParams;
 
+/** Every param of {@link nginxServer}: `use()` reports any other key. */
+export const NGINX_SERVER_PARAMS: ParamKeys<NginxServerParams> = { workerProcesses: true, workerConnections: true, confTemplate: true };
+
+/** Every param of {@link nginxProxySite}. */
+export const NGINX_PROXY_SITE_PARAMS: ParamKeys<NginxProxySiteParams> = {
+  site: true, port: true, listen: true, serverName: true, content: true, contentRoot: true, siteTemplate: true,
+};
+
 const SERVER_DEFAULTS = { workerProcesses: 'auto' as number | 'auto', workerConnections: 1024 };
 const SITE_DEFAULTS = { site: 'app-nginx.conf', port: 5000, listen: 80 as number | string, content: true, contentRoot: '/vagrant/content' };
 
@@ -48,7 +56,7 @@ const templateSrc = (t: string | URL | { inline: string }) => (typeof t === 'obj
 
 /**
  * Declares the reload handler: `nginx -t` (its error fails the run, and nothing is
- * reloaded), then a reload. Declared by both recipes; the first declaration on a host wins.
+ * reloaded), then a reload. Declared by both recipes: identical declarations of a handler are one handler.
  *
  * @example
  * declareReloadHandler(group('web'));
@@ -103,7 +111,7 @@ export const nginxServer = recipe('nginxServer', (t: Target, params: NginxServer
     .file('/etc/nginx/sites-available', { state: 'directory', ...root, mode: 0o755 })
     .file('/etc/nginx/sites-enabled', { state: 'directory', ...root, mode: 0o755 })
     .service('nginx', { state: 'started', enabled: true });
-});
+}, { params: NGINX_SERVER_PARAMS });
 
 /**
  * One server block proxying `/` to an app on localhost, in sites-available and linked from
@@ -122,7 +130,7 @@ export const nginxProxySite = recipe('nginxProxySite', (t: Target, params: Nginx
     vars: { listen: p.listen, serverName: p.serverName ?? false, content: p.content, contentRoot: p.contentRoot, port: p.port },
   })
     .file(`/etc/nginx/sites-enabled/${p.site}`, { state: 'link', target: available, notify: RELOAD_NGINX });
-});
+}, { params: NGINX_PROXY_SITE_PARAMS });
 
 /**
  * nginx with one reverse-proxy site: {@link nginxServer} then {@link nginxProxySite}.
@@ -133,5 +141,5 @@ export const nginxProxySite = recipe('nginxProxySite', (t: Target, params: Nginx
 export const nginxSite = recipe('nginxSite', (t: Target, params: NginxSiteParams = {}) => {
   resolveNginxServer(params);
   resolveNginxProxySite(params);
-  t.use(nginxServer, params).use(nginxProxySite, params);
-});
+  t.use(nginxServer, paramsFor(nginxServer, params)).use(nginxProxySite, paramsFor(nginxProxySite, params));
+}, { params: { ...NGINX_SERVER_PARAMS, ...NGINX_PROXY_SITE_PARAMS } });

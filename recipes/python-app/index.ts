@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { quote, recipe, ShipshapeError, type Target } from '../../lib/index.js';
+import { quote, recipe, ShipshapeError, type ParamKeys, type Target } from '../../lib/index.js';
 import { fileTaskName, localPath, optionalInt, recipeFile, requiredInt, requiredLine, requiredMatch, requiredPath, withDefaults } from '../params.js';
 
 export interface PythonAppParams {
@@ -48,6 +48,13 @@ export interface PythonAppParams {
   /** The interpreter that creates the venv (default `python3`). */
   python?: string;
 }
+
+/** Every param of {@link pythonApp}: `use()` reports any other key. */
+export const PYTHON_APP_PARAMS: ParamKeys<PythonAppParams> = {
+  appDir: true, owner: true, group: true, appSource: true, requirements: true, module: true, callable: true, port: true, bind: true,
+  workers: true, timeout: true, keepalive: true, logLevel: true, errorLog: true, accessLog: true, program: true, runAs: true,
+  stdoutLog: true, stderrLog: true, python: true,
+};
 
 const DEFAULTS = {
   appDir: '/opt/webapp', owner: 'vagrant', group: 'vagrant', callable: 'app', port: 5000,
@@ -170,4 +177,4 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
       unless: `supervisorctl status ${prog} 2>/dev/null | grep -q RUNNING`,
       name: `${p.program} running under supervisor`,
     });
-});
+}, { params: PYTHON_APP_PARAMS });

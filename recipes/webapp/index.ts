@@ -3,15 +3,21 @@
  * supervisord, behind nginx. With default params a host ends up with the seed's files, at
  * the seed's paths, with the seed's contents; see README.md for the deliberate differences.
  */
-import { recipe, type Target } from '../../lib/index.js';
-import { nginxProxySite, nginxServer, resolveNginxProxySite, resolveNginxServer, type NginxServerParams, type NginxProxySiteParams } from '../nginx/index.js';
-import { pythonApp, resolvePythonApp, type PythonAppParams } from '../python-app/index.js';
+import { paramsFor, recipe, type ParamKeys, type Target } from '../../lib/index.js';
+import {
+  NGINX_PROXY_SITE_PARAMS, NGINX_SERVER_PARAMS, nginxProxySite, nginxServer, resolveNginxProxySite, resolveNginxServer,
+  type NginxServerParams, type NginxProxySiteParams,
+} from '../nginx/index.js';
+import { PYTHON_APP_PARAMS, pythonApp, resolvePythonApp, type PythonAppParams } from '../python-app/index.js';
 
 /**
  * Everything is optional; the defaults reproduce the seed. `port` is both gunicorn's port
  * and the one nginx proxies to.
  */
 export type WebappParams = PythonAppParams & NginxServerParams & Omit<NginxProxySiteParams, 'port'>;
+
+/** Every param of {@link webapp}: those of the recipes it is made of. */
+export const WEBAPP_PARAMS: ParamKeys<WebappParams> = { ...NGINX_SERVER_PARAMS, ...PYTHON_APP_PARAMS, ...NGINX_PROXY_SITE_PARAMS };
 
 /**
  * Checks all params at once, so a bad value is reported at the user's `use()` line before
@@ -34,7 +40,8 @@ export function resolveWebapp(params: WebappParams = {}) {
  */
 export const webapp = recipe('webapp', (t: Target, params: WebappParams = {}) => {
   const { app } = resolveWebapp(params);
-  t.use(nginxServer, params)
-    .use(pythonApp, params)
-    .use(nginxProxySite, { ...params, port: app.port });
-});
+  // Each part gets only its own params: they check their keys too.
+  t.use(nginxServer, paramsFor(nginxServer, params))
+    .use(pythonApp, paramsFor(pythonApp, params))
+    .use(nginxProxySite, { ...paramsFor(nginxProxySite, params), port: app.port });
+}, { params: WEBAPP_PARAMS });
