@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createProject } from '../../lib/dsl/project.js';
 import { deployProject } from '../../lib/engine/deploy.js';
@@ -63,6 +63,34 @@ test('the live reporter shows each running host\'s current task and erases it wh
   assert.is(after.split('web-01 … apt nginx').length - 1, 1, 'the block is drawn once');
   r({ type: 'host-end', host: 'web-01', stats: { ok: 1, changed: 1, failed: 0, skipped: 0, unreachable: 0 } });
   assert.not.match(out.slice(out.lastIndexOf('\x1b[0J')), '…');
+});
+
+test('a changed mode, owner or group shows its old and new value on the status line', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    writeFileSync(join(dir, 'conf'), 'x\n');
+    chmodSync(join(dir, 'conf'), 0o644);
+    const p = createProject();
+    p.host('box', { transport: 'local' }).file(join(dir, 'conf'), { mode: 0o600 });
+    let out = '';
+    const r = await deployProject(p, { argv: [], keepExitCode: true, reporter: plainReporter({ write: (s) => { out += s; } }) });
+    assert.is(r.exitCode, 0);
+    assert.match(out, `box | file ${join(dir, 'conf')} | changed (mode 0644 → 0600)`);
+  } finally { cleanup(); }
+  const task = { id: 'a#0', host: 'web-01', name: 'file /etc/app.conf', op: 'file' };
+  const changes = [
+    { what: 'content', before: 'sha256:aaaaaaaaaaaa', after: 'sha256:bbbbbbbbbbbb' },
+    { what: 'owner', before: 'root', after: 'www' },
+    { what: 'group', before: 'root', after: 'www' },
+    { what: 'mode', before: '0644', after: '0640' },
+  ];
+  const line = 'web-01 | file /etc/app.conf | changed (content, owner root → www, group root → www, mode 0644 → 0640)';
+  let plain = '';
+  plainReporter({ write: (s) => { plain += s; } })({ type: 'task-end', task, result: { status: 'changed', changes, durationMs: 1 }, check: false });
+  assert.is(plain, line + '\n');
+  let live = '';
+  liveReporter({ write: (s) => { live += s; }, color: false })({ type: 'task-end', task, result: { status: 'changed', changes, durationMs: 1 }, check: true });
+  assert.match(live, line.replace('| changed', '| would change'));
 });
 
 test.run();
