@@ -5,6 +5,7 @@ import type { HandlerDecl, OpEntry, Target } from '../dsl/target.js';
 import type { HostOptions } from '../inventory/types.js';
 import { ops } from '../ops/index.js';
 import { argProblems, optionProblems } from '../ops/arg-check.js';
+import { didYouMean } from '../did-you-mean.js';
 import type { OpSpec } from '../ops/types.js';
 import { duplicateHandlerProblem, sameHandler } from './handlers.js';
 import type { HandlerPlan, HostPlan, Plan, PlanProblem, Segment, Task } from './types.js';
@@ -145,7 +146,7 @@ function validateHost(h: HostPlan, problems: PlanProblem[], recipeFailed: boolea
     const at = (message: string) => problems.push({ message, host: h.name, task: t.name, callSite: t.callSite });
     const optionTypes = optionProblems(t.options);
     for (const p of optionTypes) at(p);
-    if (!t.op) { at(`unknown operation ${JSON.stringify(t.kind)}`); continue; }
+    if (!t.op) { at(`unknown operation ${JSON.stringify(t.kind)}${didYouMean(t.kind, Object.keys(ops))}`); continue; }
     const { unknown, types } = argProblems(t.op, t.args);
     for (const p of [...unknown, ...types]) at(p);
     // The op's own checks assume well-typed args.

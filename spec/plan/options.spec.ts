@@ -78,6 +78,12 @@ test('the closest valid key is suggested, options every op takes included', () =
   }
 });
 
+test('an unknown operation kind gets the closest one', () => {
+  const p = createProject();
+  p.host('a').add('fiel', { path: '/x' }, {});
+  assert.equal(messages(problemsOf(p)), ['unknown operation "fiel" (did you mean file?)']);
+});
+
 test('an unknown option makes deploy() exit 4 with the fix, before any connection', async () => {
   const p = createProject();
   p.host('a', { transport: 'local' }).file('/tmp/shipshape-never-written', { contents: 'x' } as never);
