@@ -14,6 +14,7 @@ import type { GroupArgs } from '../ops/group.js';
 import type { VenvArgs } from '../ops/venv.js';
 import type { PipArgs } from '../ops/pip.js';
 import type { LineArgs } from '../ops/line.js';
+import type { WaitForArgs } from '../ops/wait-for.js';
 import { paramProblems, type Recipe } from './recipe.js';
 
 /** An operation as a target records it: its place in deploy.ts order and its task. */
@@ -174,6 +175,15 @@ export class Target {
    */
   line(path: string, opts: Opts<LineArgs, 'path'>): this {
     return this.add('line', { path }, opts);
+  }
+
+  /**
+   * Waits until a port accepts connections, answers HTTP (with `path`), or a command exits 0;
+   * fails after `timeout` seconds with the tail of `logFile`.
+   * @example host('web-01').waitFor({ port: 5000, path: '/', timeout: 30, logFile: '/var/log/gunicorn-error.log' })
+   */
+  waitFor(opts: Opts<WaitForArgs>): this {
+    return this.add('waitFor', {}, opts);
   }
 
   /**

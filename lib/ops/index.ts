@@ -11,6 +11,7 @@ import { shellOp } from './shell.js';
 import { templateOp } from './template.js';
 import { userOp } from './user.js';
 import { venvOp } from './venv.js';
+import { waitForOp } from './wait-for.js';
 import type { OpSpec } from './types.js';
 
 export const ops: Record<string, OpSpec<any>> = {
@@ -26,4 +27,5 @@ export const ops: Record<string, OpSpec<any>> = {
   venv: venvOp,
   pip: pipOp,
   line: lineOp,
+  waitFor: waitForOp,
 };

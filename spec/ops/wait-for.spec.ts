@@ -1,0 +1,230 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ShipshapeError } from '../../lib/errors.js';
+import { probeOp, runOp } from '../../lib/engine/run-op.js';
+import { waitForOp, type WaitForArgs } from '../../lib/ops/wait-for.js';
+import { localFacts, scratch, transport } from './applied-twice/local-run.js';
+import { opTable } from '../support/op-harness.js';
+
+opTable<WaitForArgs>(waitForOp, [
+  {
+    name: 'is a no-op when the probe\'s one attempt got an accepted HTTP status',
+    args: { port: 5000, path: '/' },
+    probed: 'ok HTTP 200\n',
+    expect: { probe: ['/dev/tcp/', 'timeout "$1" bash -c', 'GET %s HTTP/1.0'], changes: [], noop: 'port 5000 answers HTTP 200', actions: [] },
+  },
+  {
+    name: 'waits, with retries up to the timeout, when the probe saw a 502',
+    args: { port: 5000, path: '/', timeout: 45 },
+    probed: 'ok-ish noise\nfail HTTP 502\n',
+    expect: {
+      changes: [{ what: 'wait for port 5000', before: 'HTTP 502', after: 'answer GET / with a status below 500' }],
+      actions: [{ kind: 'exec', timeoutMs: (45 + 5 + 30) * 1000 }],
+    },
+  },
+  {
+    name: 'says "would wait" (unknown) in check mode instead of predicting a failure',
+    args: { port: 5000, path: '/' },
+    probed: 'fail Connection refused\n',
+    check: true,
+    expect: { changes: [{ what: 'wait for port 5000', before: 'Connection refused', after: 'answer GET / with a status below 500' }], unknown: true, actions: [] },
+  },
+  {
+    name: 'checks only that a port accepts connections without path',
+    args: { port: 5432, host: '10.0.0.5' },
+    probed: 'ok accepts connections\n',
+    expect: { probe: [String.raw`exec 3<>"/dev/tcp/$1/$2" || exit 3'\'' _ 10.0.0.5 5432 2>&1`], changes: [], noop: '10.0.0.5:5432 accepts connections' },
+  },
+  {
+    name: 'names an IPv6 host in brackets',
+    args: { port: 80, host: '::1' },
+    probed: 'fail Connection refused\n',
+    expect: { changes: [{ what: 'wait for [::1]:80', before: 'Connection refused', after: 'accept connections' }] },
+  },
+  {
+    name: 'accepts only the listed statuses when status is given',
+    args: { port: 8080, path: '/health', status: [200, 204] },
+    probed: 'fail HTTP 302\n',
+    expect: { probe: ['case ${BASH_REMATCH[1]} in 200|204) return 0'], changes: [{ what: 'wait for port 8080', before: 'HTTP 302', after: 'answer GET /health with HTTP 200 or 204' }] },
+  },
+  {
+    name: 'accepts any status below 500 by default',
+    args: { port: 8080, path: '/' },
+    expect: { probe: ['case ${BASH_REMATCH[1]} in [1-4][0-9][0-9]) return 0'] },
+  },
+  {
+    name: 'runs a command under timeout instead of a port',
+    args: { command: 'pg_isready -q' },
+    probed: 'ok exit 0\n',
+    expect: { probe: [String.raw`timeout "$1" sh -c '\''pg_isready -q'\'' </dev/null`], changes: [], noop: 'command "pg_isready -q" exits 0' },
+  },
+  {
+    name: 'shows the command\'s exit code and last line while it fails',
+    args: { command: 'pg_isready' },
+    probed: 'fail exit 2: no response\n',
+    expect: { changes: [{ what: 'wait for command "pg_isready"', before: 'exit 2: no response', after: 'exit 0' }] },
+  },
+  {
+    name: 'says so when the probe printed nothing',
+    args: { port: 5000 },
+    probed: { stdout: '', code: 1 },
+    expect: { changes: [{ what: 'wait for port 5000', before: 'the probe printed nothing' }] },
+  },
+  {
+    name: 'quotes every value that reaches the shell',
+    args: { port: 80, path: "/a'b;$(id)", hostHeader: 'example.org' },
+    // quoted twice: once for the inner bash, once more as part of the outer script
+    expect: { probe: [String.raw`_ 127.0.0.1 80 '\''/a'\''\'\'''\''b;$(id)'\'' example.org 2>&1`] },
+  },
+  {
+    name: 'needs no curl, wget or python on the host',
+    args: { port: 80, path: '/' },
+    expect: { probe: [/^(?!.*\b(curl|wget|python3?|nc|perl)\b)/s] },
+  },
+  { name: 'rejects neither port nor command', args: {}, expect: { problems: ['give port (a TCP port to wait for) or command (a shell command that must exit 0)'] } },
+  { name: 'rejects both port and command', args: { port: 80, command: 'true' }, expect: { problems: ['give either port or command, not both'] } },
+  {
+    name: 'rejects port 0',
+    args: { port: 0 },
+    expect: { problems: ['port 0 must be a whole number from 1 to 65535'] },
+  },
+  { name: 'rejects port 65536', args: { port: 65536 }, expect: { problems: ['port 65536 must be a whole number from 1 to 65535'] } },
+  { name: 'rejects a port string', args: { port: '80' as never }, expect: { problems: ['port "80" must be a whole number from 1 to 65535'] } },
+  {
+    name: 'rejects a path without a leading slash, with a space or a newline',
+    args: { port: 80, path: 'health' },
+    expect: { problems: ['path "health" must start with / and have no spaces or control characters (percent-encode them)'] },
+  },
+  { name: 'rejects a path with a space', args: { port: 80, path: '/a b' }, expect: { problems: [/^path "\/a b" must start with \//] } },
+  { name: 'rejects a path with a newline', args: { port: 80, path: '/a\nHost: evil' }, expect: { problems: [/^path "\/a\\nHost: evil" must start with \//] } },
+  { name: 'rejects a bad host', args: { port: 80, host: 'a b' }, expect: { problems: ['host "a b" must be a host name or IP address'] } },
+  {
+    name: 'rejects a status outside 100–599 and an empty list',
+    args: { port: 80, path: '/', status: [200, 99] },
+    expect: { problems: ['status [200,99] must be an HTTP status from 100 to 599, or a list of them'] },
+  },
+  { name: 'rejects an empty status list', args: { port: 80, path: '/', status: [] }, expect: { problems: [/^status \[\] must be an HTTP status/] } },
+  { name: 'rejects status and hostHeader without path', args: { port: 80, status: 200, hostHeader: 'x' }, expect: { problems: ['status needs path: it applies to HTTP checks', 'hostHeader needs path: it applies to HTTP checks'] } },
+  { name: 'rejects port options with command', args: { command: 'true', host: 'db', path: '/' }, expect: { problems: ['host goes with port, not with command', 'path goes with port, not with command'] } },
+  { name: 'rejects an empty command', args: { command: ' ' }, expect: { problems: ['command " " must be a non-empty shell command'] } },
+  { name: 'rejects a timeout of 0 or a fraction', args: { port: 80, timeout: 1.5 }, expect: { problems: ['timeout 1.5 must be a whole number of seconds from 1 to 86400'] } },
+  { name: 'rejects a relative log file', args: { port: 80, logFile: ['/var/log/a.log', 'b.log'] }, expect: { problems: ['logFile "b.log" must be an absolute path'] } },
+  { name: 'rejects a message of several lines', args: { port: 80, message: 'a\nb' }, expect: { problems: ['message "a\\nb" must be one line of text'] } },
+]);
+
+// The scripts nest: sh runs `bash -c <script>`; check that script with bash -n too.
+test('waitFor: the probe and apply scripts are valid bash', () => {
+  const cases: WaitForArgs[] = [{ port: 80 }, { port: 80, path: "/x'y", status: [200, 301] }, { command: "echo 'hi' && exit 3", logFile: ['/a', "/b c'"], message: "it's down" }];
+  for (const a of cases) {
+    const ctx = { host: 'web-01', facts: localFacts, baseDir: '.', check: false };
+    const action = waitForOp.apply(a, { changes: [] }, ctx)[0]!;
+    for (const script of [waitForOp.probe(a, { baseDir: '.' })!, action.kind === 'exec' ? action.command : '']) {
+      const r = spawnSync('/bin/sh', ['-c', script.replace(/\bbash -c /g, 'bash -n -c ')], { encoding: 'utf8' });
+      assert.is(r.status, 0, `${JSON.stringify(a)}: ${r.stderr}\n${script}`);
+      assert.is(r.stdout, '', 'bash -n runs nothing');
+    }
+  }
+});
+
+// ---- for real on this machine, against servers on loopback ----
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as { port: number }).port;
+}
+
+async function withHttp<T>(handler: Handler, fn: (port: number) => Promise<T>): Promise<T> {
+  const server = createHttpServer(handler);
+  const port = await listen(server);
+  try {
+    return await fn(port);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+const ctx = (check = false) => ({ host: 'localhost', facts: localFacts, baseDir: process.cwd(), check });
+
+test('waitFor for real: an answering port costs one probe and changes nothing', async () => {
+  let requests = 0;
+  await withHttp((_req, res) => { requests++; res.end('ok'); }, async (port) => {
+    const out = await runOp(waitForOp, { port, path: '/' }, transport, ctx());
+    assert.is(out.changed, false);
+    assert.is(out.diff.noop, `port ${port} answers HTTP 200`);
+    assert.is(requests, 1, 'the probe made one request, apply none');
+  });
+});
+
+test('waitFor for real: retries past 502s until the status is accepted, and reports it waited', async () => {
+  let requests = 0;
+  const seen: string[] = [];
+  await withHttp((req, res) => { requests++; seen.push(req.url!); res.statusCode = requests <= 2 ? 502 : 200; res.end(); }, async (port) => {
+    const out = await runOp(waitForOp, { port, path: "/a'b$(id)", timeout: 20 }, transport, ctx());
+    assert.is(out.changed, true);
+    assert.equal(out.diff.changes[0], { what: `wait for port ${port}`, before: 'HTTP 502', after: "answer GET /a'b$(id) with a status below 500" });
+    assert.match(out.results[0]!.stdout, new RegExp(`^port ${port} ready: HTTP 200 \\(after \\d+ s, 2 attempts\\)`));
+    assert.equal(seen, ["/a'b$(id)", "/a'b$(id)", "/a'b$(id)"], 'the path arrives as given, unexpanded');
+  });
+});
+
+test('waitFor for real: fails after the timeout naming the host, the wait, the last status and the log\'s tail', async () => {
+  const log = join(scratch(), 'error.log');
+  writeFileSync(log, ['Traceback (most recent call last):', '  File "/opt/webapp/app.py", line 2', '    def app(environ start_response):', 'SyntaxError: invalid syntax', ''].join('\n'));
+  await withHttp((_req, res) => { res.statusCode = 502; res.end(); }, async (port) => {
+    const args = { port, path: '/', timeout: 2, logFile: [log, '/nonexistent/x.log'], message: 'the app is not serving' };
+    const err = await runOp(waitForOp, args, transport, ctx()).then(() => undefined, (e: unknown) => e);
+    assert.instance(err, ShipshapeError);
+    const text = (err as ShipshapeError).explain();
+    assert.match(text, `localhost: port ${port} did not answer GET / with a status below 500 within 2 s (last: HTTP 502;`);
+    assert.match(text, 'the app is not serving');
+    assert.match(text, `--- last lines of ${log}:`);
+    assert.match(text, 'SyntaxError: invalid syntax');
+    assert.match(text, '--- /nonexistent/x.log does not exist');
+  });
+});
+
+test('waitFor for real: check mode makes one attempt and says it would wait', async () => {
+  const server = createTcpServer();
+  const port = await listen(server);
+  await new Promise((r) => server.close(r));   // a port that was just free: refused
+  const out = await runOp(waitForOp, { port }, transport, ctx(true));
+  assert.is(out.changed, true);
+  assert.is(out.diff.unknown, true);
+  assert.is(out.diff.changes[0]!.before, 'Connection refused');
+  assert.equal(out.results, [], 'nothing ran but the probe');
+});
+
+test('waitFor for real: a connection closed without an answer, and one that never answers', async () => {
+  const closing = createTcpServer((s) => s.destroy());
+  // reads the request and never answers
+  const hanging = createTcpServer((s) => { s.resume(); });
+  const [a, b] = [await listen(closing), await listen(hanging)];
+  try {
+    assert.is((await probeOp(waitForOp, { port: a, path: '/' }, transport, undefined, '.')).stdout, 'fail the connection closed without an HTTP answer\n');
+    assert.is((await probeOp(waitForOp, { port: b, path: '/' }, transport, undefined, '.')).stdout, 'fail no answer within 3 s\n');
+    assert.is((await probeOp(waitForOp, { port: b }, transport, undefined, '.')).stdout, 'ok accepts connections\n', 'without path, accepting is enough');
+  } finally {
+    await Promise.all([closing, hanging].map((s) => new Promise((r) => { s.close(r); })));
+  }
+});
+
+test('waitFor for real: a command that succeeds on its second attempt', async () => {
+  const flag = join(scratch(), 'flag');
+  // Fails once (leaving the flag), then succeeds: the probe's attempt is the first.
+  const command = `[ -e '${flag}' ] || { touch '${flag}'; echo 'not yet' >&2; exit 3; }`;
+  const probed = await probeOp(waitForOp, { command }, transport, undefined, '.');
+  assert.is(probed.stdout, 'fail exit 3: not yet\n');
+  const out = await runOp(waitForOp, { command, timeout: 10 }, transport, { ...ctx(), probed });
+  assert.is(out.changed, true);
+  assert.match(out.results[0]!.stdout, /ready: exit 0 \(after \d+ s, 1 attempt\)/);
+});
+
+test.run();
