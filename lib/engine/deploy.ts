@@ -62,7 +62,8 @@ export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
     if (flag && VALUE_FLAGS.includes(flag) && (i + 1 >= argv.length || argv[i + 1]!.startsWith('-'))) throw bad(`${arg} needs a value`);
   }
   const known = new Set([...BOOLEAN_FLAGS, ...VALUE_FLAGS, ...Object.keys(ALIASES), '_']);
-  const a = mri(argv, { boolean: BOOLEAN_FLAGS, string: VALUE_FLAGS, alias: ALIASES });
+  // mri pushes aliases into the arrays it is given: hand it copies.
+  const a = mri(argv, { boolean: [...BOOLEAN_FLAGS], string: [...VALUE_FLAGS], alias: { ...ALIASES } });
   const unknown = Object.keys(a).filter((k) => !known.has(k));
   if (unknown.length) {
     const flag = unknown[0]!;
@@ -74,7 +75,7 @@ export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
     if (a[f] !== undefined && String(a[f]).trim() === '') throw bad(`--${f} needs a value, got an empty one`);
   }
   const forks = a.forks === undefined ? undefined : Number(a.forks);
-  if (forks !== undefined && (!/^\d+$/.test(String(a.forks)) || !Number.isInteger(forks) || forks < 1)) throw bad(`--forks ${JSON.stringify(String(a.forks))} is not a positive whole number`);
+  if (forks !== undefined && (!/^\d+$/.test(String(a.forks)) || !Number.isInteger(forks) || forks < 1)) throw bad(`--forks ${String(a.forks)} is not a positive whole number`);
   let limit: string[] | undefined;
   if (a.limit !== undefined) {
     limit = ([] as unknown[]).concat(a.limit).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
