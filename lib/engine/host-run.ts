@@ -4,6 +4,7 @@ import type { HostPlan, Task } from '../plan/types.js';
 import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
 import type { Become, Transport } from '../transport/types.js';
 import { FACTS_PROBE, parseFacts } from './facts.js';
+import { accountsOf, accountsProbe, missingAccounts, parseAccounts } from './accounts.js';
 import { clearPendingScript, parsePending, readPendingScript, recordPendingScript } from './pending.js';
 import { batchScript } from './probe-batch.js';
 import { probeOp, runOp } from './run-op.js';
@@ -44,6 +45,10 @@ export class HostRun {
   /** Something changed since the batched probe ran: later tasks probe again. */
   private dirty = false;
   private readonly queued = new Set<string>();
+  /** Check mode: the users and groups tasks name that exist on the host. */
+  private accounts = { users: new Set<string>(), groups: new Set<string>() };
+  /** Check mode: earlier tasks that would change something (they may create what later ones need). */
+  private readonly wouldChange: Task[] = [];
   /** Handlers that already ran: a later notification of one is dropped, as in Ansible. */
   private readonly handlersDone = new Set<string>();
   /** Handler names listed in the host's pending file (read at start, or recorded since). */
@@ -60,6 +65,11 @@ export class HostRun {
     const first = this.plan.tasks[0] ?? this.plan.handlers[0]?.tasks[0];
     this.batchBecome = first?.become;
     const probes = [{ key: 'facts', script: FACTS_PROBE }, { key: 'pending', script: readPendingScript(this.stateDir) }];
+    if (this.o.check) {
+      const all = [...this.plan.tasks, ...this.plan.handlers.flatMap((h) => h.tasks)].map(accountsOf);
+      const script = accountsProbe({ users: all.flatMap((a) => a.users), groups: all.flatMap((a) => a.groups) });
+      if (script) probes.push({ key: 'accounts', script });
+    }
     for (const t of this.plan.tasks) {
       if (!sameBecome(t.become, this.batchBecome)) continue;
       const s = t.op.probe(t.args, { baseDir: t.baseDir });
@@ -73,8 +83,10 @@ export class HostRun {
     }
     this.facts = parseFacts(results.get('facts')!.stdout, this.plan.options.vars ?? {});
     this.restorePending(parsePending(results.get('pending')?.stdout ?? ''));
+    this.accounts = parseAccounts(results.get('accounts')?.stdout ?? '');
     results.delete('facts');
     results.delete('pending');
+    results.delete('accounts');
     this.batched = results;
   }
 
@@ -178,10 +190,15 @@ export class HostRun {
         if (out.changed && !this.o.check) this.dirty = true;
         if (out.changed) for (const n of notify) this.queued.add(n);
         const stdout = out.results.map((r) => r.stdout).join('');
+        const verdict = this.o.check && out.changed ? this.checkVerdict(t, out.diff) : {};
+        if (this.o.check && out.changed && !verdict.wouldFail) this.wouldChange.push(t);
         result = {
-          status: out.changed ? 'changed' : 'ok', changes: out.diff.changes, unknown: out.diff.unknown,
-          reason: out.changed ? undefined : out.diff.noop, stdout: stdout || undefined, durationMs: 0,
+          status: verdict.wouldFail ? 'failed' : out.changed ? 'changed' : 'ok', changes: out.diff.changes, unknown: out.diff.unknown,
+          reason: out.changed ? undefined : out.diff.noop, stdout: stdout || undefined, durationMs: 0, ...verdict,
         };
+        if (verdict.wouldFail) {
+          result.error = withTaskContext(new ShipshapeError(`would fail: ${verdict.wouldFail}`), t);
+        }
       }
     } catch (e) {
       const withTask = withTaskContext(toShipshapeError(e), t);
@@ -192,6 +209,19 @@ export class HostRun {
     result.durationMs = Math.round(performance.now() - t0);
     this.count(result.status);
     this.o.emit({ type: 'task-end', task: info, result, check: this.o.check });
+  }
+
+  /**
+   * Check mode: whether a change would fail for sure (`wouldFail`, counted as a failure, but
+   * the host goes on being checked) or cannot be known yet (`uncertain`). What an earlier
+   * task of the plan would change (packages, package lists) makes a failure uncertain.
+   */
+  private checkVerdict(t: Task, diff: { fails?: string; uncertain?: string }): { wouldFail?: string; uncertain?: string } {
+    const earlierApt = this.wouldChange.some((e) => e.kind === 'apt');
+    if (diff.fails) return earlierApt ? { uncertain: `${diff.fails}; an earlier apt task may change that` } : { wouldFail: diff.fails };
+    const m = missingAccounts(t, this.accounts, this.wouldChange);
+    if (m) return m.certain ? { wouldFail: m.reason } : { uncertain: m.reason };
+    return diff.uncertain ? { uncertain: diff.uncertain } : {};
   }
 
   private count(s: TaskResult['status']): void {

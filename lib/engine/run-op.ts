@@ -44,6 +44,9 @@ export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOpt
   const probed = o.probed ?? (await probeOp(op, args, t, o.become, o.baseDir));
   const diff = await op.diff(args, probed, o);
   const changed = diff.changes.length > 0 || diff.unknown === true;
+  if (diff.fails && changed && !o.check) {
+    throw new ShipshapeError(diff.fails, { host: o.host, task: o.task ?? op.describe(args), op: op.kind });
+  }
   if (!changed || o.check) return { changed, diff, results: [] };
   await o.beforeApply?.();
   const results = await executeActions(op.apply(args, diff, o), t, o.become, { host: o.host, task: o.task ?? op.describe(args), op: op.kind });

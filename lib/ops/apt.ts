@@ -1,5 +1,5 @@
 import { ShipshapeError } from '../errors.js';
-import { argv } from '../transport/quote.js';
+import { argv, quote } from '../transport/quote.js';
 import { oneOfProblem, section, splitSections, words } from './common.js';
 import type { Action, Change, Diff, OpSpec } from './types.js';
 
@@ -128,6 +128,12 @@ export const aptOp: OpSpec<AptArgs> = {
       parts.push(section('dpkg'), `LC_ALL=C dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${words(names)} 2>/dev/null; echo "rc=$?"`);
     }
     if (a.state === 'latest' && names.length > 0) parts.push(section('policy'), `LC_ALL=C apt-cache policy -- ${words(names)} 2>/dev/null`);
+    else if ((a.state ?? 'present') === 'present' && names.length > 0) {
+      // Candidates only for what is not installed, so an unchanged host pays one awk, no apt-cache.
+      parts.push(`missing=$(LC_ALL=C dpkg-query -W -f='\${Package} \${Status}\\n' -- ${words(names)} 2>/dev/null | ` +
+        `awk -v want=${quote(names.map(baseName).join(' '))} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) m[w[i]] = 1 } $4 == "installed" { delete m[$1] } END { for (k in m) print k }')`,
+      `if [ -n "$missing" ]; then ${section('policy')}; LC_ALL=C apt-cache policy -- $missing 2>/dev/null; fi`);
+    }
     if (updates(a)) {
       parts.push(section('lists'), `echo "$(date +%s) $(stat -c %Y ${LISTS} 2>/dev/null || echo -) $(find ${LISTS} -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n 1 | wc -l)"`);
     }
@@ -179,7 +185,19 @@ export const aptOp: OpSpec<AptArgs> = {
       for (const w of a.packages.map(parsePackage)) if (!install.includes(w.spec)) install.push(w.spec);
     }
     const data: AptData = { update, install, remove };
-    return { changes, data, noop: noopReason(a, state, cache) };
+    // A package to install that the lists do not know fails for sure, unless the lists are refreshed first.
+    // A name apt-cache knows without a candidate may be virtual (apt-get can pick a provider): not certain.
+    const noCandidate = state === 'present' && s.policy !== undefined
+      ? install.map(parsePackage).filter((w) => policy.get(baseName(w.name)) === undefined) : [];
+    const unknown = noCandidate.filter((w) => !policy.has(baseName(w.name))).map((w) => w.name);
+    const virtual = noCandidate.filter((w) => policy.has(baseName(w.name))).map((w) => w.name);
+    const none = unknown.length === 1 ? `package ${unknown[0]} has no installation candidate` : `packages ${unknown.join(', ')} have no installation candidate`;
+    return {
+      changes, data, noop: noopReason(a, state, cache),
+      fails: unknown.length && !update ? `${none} (check the name${updates(a) ? '' : ', or pass updateCache: true so the package lists are fetched first'})` : undefined,
+      uncertain: unknown.length && update ? `${none} in the current package lists, which are refreshed first`
+        : virtual.length ? `${virtual.join(', ')} ${virtual.length === 1 ? 'has' : 'have'} no candidate of ${virtual.length === 1 ? 'its' : 'their'} own (a virtual package?)` : undefined,
+    };
   },
 
   apply(a, diff): Action[] {

@@ -51,6 +51,13 @@ export interface Diff {
   noop?: string;
   /** The op cannot know without running (a bare shell): shown as "would run" in check mode. */
   unknown?: boolean;
+  /**
+   * The change cannot succeed (a package with no installation candidate): check mode reports
+   * `would fail: <this>`, and outside check mode the task fails with it before any action.
+   */
+  fails?: string;
+  /** Check mode: whether the change will work cannot be known yet, and why. */
+  uncertain?: string;
   /** Data the diff computed for apply (rendered content, ...). Never shown. */
   data?: unknown;
 }

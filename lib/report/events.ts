@@ -20,6 +20,10 @@ export interface TaskResult {
   reason?: string;
   /** Check mode: the op could not know and would run. */
   unknown?: boolean;
+  /** Check mode: the change would fail, and why (the status is `failed`). */
+  wouldFail?: string;
+  /** Check mode: whether the change would work cannot be known yet, and why. */
+  uncertain?: string;
   error?: ShipshapeError;
   stdout?: string;
   durationMs: number;

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { redact } from '../secret.js';
 import type { EngineEvent, Reporter, RunSummary, TaskInfo, TaskResult } from './events.js';
 
-interface JsonTask extends TaskInfo { status: string; changes: TaskResult['changes']; reason?: string; error?: string; durationMs: number }
+interface JsonTask extends TaskInfo { status: string; changes: TaskResult['changes']; reason?: string; wouldFail?: string; uncertain?: string; error?: string; durationMs: number }
 
 /**
  * Collects every task's result and timing; writes them as JSON to `file` when the run ends.
@@ -17,8 +17,8 @@ export function jsonReporter(file: string): Reporter {
   const warnings: { host?: string; message: string }[] = [];
   return (e: EngineEvent) => {
     if (e.type === 'task-end') {
-      const { status, changes, reason, error, durationMs } = e.result;
-      tasks.push({ ...e.task, status, reason, durationMs, error: error?.explain(), changes: changes.map((c) => c.content?.secret ? { ...c, content: { ...c.content, before: '', after: '' } } : c) });
+      const { status, changes, reason, wouldFail, uncertain, error, durationMs } = e.result;
+      tasks.push({ ...e.task, status, reason, wouldFail, uncertain, durationMs, error: error?.explain(), changes: changes.map((c) => c.content?.secret ? { ...c, content: { ...c.content, before: '', after: '' } } : c) });
     } else if (e.type === 'handlers-pending') {
       pendingHandlers[e.host] = e.names;
     } else if (e.type === 'warning') {

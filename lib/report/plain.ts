@@ -16,7 +16,8 @@ export interface PlainReporterOptions {
 }
 
 function statusText(r: TaskResult, check: boolean): string {
-  if (check && r.status === 'changed') return r.unknown ? 'would run' : 'would change';
+  if (check && r.wouldFail) return `would fail: ${r.wouldFail}`;
+  if (check && r.status === 'changed') return (r.unknown ? 'would run' : 'would change');
   return r.status;
 }
 
@@ -62,14 +63,15 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         if (o.verbose === false && (r.status === 'ok' || r.status === 'skipped')) break;
         const label = e.task.handler ? `handler ${e.task.handler}: ${e.task.name}` : e.task.name;
         const extra = r.status === 'changed' ? ` (${r.changes.map(changeText).join(', ')})` : r.reason && r.status === 'skipped' ? ` (${r.reason})` : '';
-        out(paint(r.status, `${e.task.host} | ${label} | ${statusText(r, e.check)}${extra}`));
+        const unsure = r.uncertain ? ` | cannot know yet: ${r.uncertain}` : '';
+        out(paint(r.status, `${e.task.host} | ${label} | ${statusText(r, e.check)}${extra}${unsure}`));
         if (o.diff && r.status === 'changed') {
           for (const c of r.changes) {
             const d = renderContentDiff(c, color);
             if (d) out(d.trimEnd());
           }
         }
-        if (r.error) out(r.error.explain().split('\n').map((l, i) => (i === 0 ? `  error: ${l}` : l)).join('\n'));
+        if (r.error && !r.wouldFail) out(r.error.explain().split('\n').map((l, i) => (i === 0 ? `  error: ${l}` : l)).join('\n'));
         break;
       }
       case 'run-end':
