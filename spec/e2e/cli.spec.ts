@@ -112,6 +112,7 @@ cli('a mistyped flag exits 4 naming the closest valid flag, on every command', a
   assertUsage(await shipshape(['facts', '--inventroy', 'hosts.json']), 'unknown option --inventroy', 'did you mean --inventory?');
   assertUsage(await shipshape(['lab', 'status', '--lab-dri', '/tmp/x']), 'unknown option --lab-dri', 'did you mean --lab-dir?');
   assertUsage(await shipshape(['exce']), 'unknown command exce', 'did you mean exec?');
+  assertUsage(await shipshape(['run', 'infra/deploy.ts', '--limit']), '--limit needs a value');
   assert.not.ok(existsSync(join(out!.dir, 'runs.log')), 'the deploy file never ran');
 });
 
@@ -165,6 +166,11 @@ cli('run DEPLOY.ts --check reports and changes nothing; run DEPLOY.ts applies it
   const again = await npxShipshape(['run', 'infra/deploy.ts', '--check']);
   assert.is(again.code, 0, again.output);
   assert.match(again.output, /changed=0/);
+  // The deploy's own exit code comes through: 4 for an invalid plan.
+  write('infra/invalid.ts', DEPLOY.replace("{ content: 'managed by shipshape\\n' }", "{ content: 'x', notify: 'no such handler' }"));
+  const invalid = await shipshape(['run', 'infra/invalid.ts']);
+  assert.is(invalid.code, 4, invalid.output);
+  assert.match(invalid.output, 'no such handler');
 });
 
 cli.run();
