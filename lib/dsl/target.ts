@@ -187,6 +187,17 @@ export class Target {
   }
 
   /**
+   * Runs the handlers queued so far at this point of the host's sequence, instead of after
+   * its last operation (Ansible's `meta: flush_handlers`): a check that follows sees the
+   * restarted service. A handler notified again later runs again at the end.
+   * @example host('web-01').copy('app.py', '/opt/app/app.py', { notify: 'restart app' }).flushHandlers().waitFor({ port: 5000 })
+   */
+  flushHandlers(opts: Pick<CommonOptions, 'name' | 'when'> = {}): this {
+    if (this.kind === 'handler') throw new ShipshapeError('a handler cannot flush handlers');
+    return this.add('flushHandlers', {}, opts);
+  }
+
+  /**
    * Runs every operation of this target with become (root by default), unless an operation
    * says otherwise.
    * @example group('webservers').become().apt(['nginx'])

@@ -172,6 +172,7 @@ export class HostRun {
   }
 
   private async runTask(t: Task): Promise<void> {
+    if (t.kind === 'flushHandlers') return this.flush(t);
     const info = taskInfo(t);
     const t0 = performance.now();
     this.o.emit({ type: 'task-start', task: info });
@@ -230,6 +231,23 @@ export class HostRun {
     else if (s === 'failed') this.stats.failed++;
     else if (s === 'skipped') this.stats.skipped++;
     else this.stats.unreachable++;
+  }
+
+  /** flushHandlers(): the queued handlers run here; notified again later, they run again. */
+  private async flush(t: Task): Promise<void> {
+    const info = taskInfo(t);
+    this.o.emit({ type: 'task-start', task: info });
+    const queued = this.plan.handlers.filter((h) => this.queued.has(h.name)).map((h) => h.name);
+    if (t.options.when && !t.options.when(this.facts!)) {
+      this.skip(t, 'when was false');
+      return;
+    }
+    // The flush's own line comes first; the handlers' lines follow it.
+    this.stats.ok++;
+    this.o.emit({ type: 'task-end', task: info, result: { status: 'ok', changes: [], reason: queued.length ? `running ${queued.join(', ')}` : 'no handler is queued', durationMs: 0 }, check: this.o.check });
+    await this.runHandlers();
+    for (const n of this.handlersDone) this.queued.delete(n);
+    this.handlersDone.clear();
   }
 
   /** Runs the queued handlers once each, in declaration order; a handler may notify others. */

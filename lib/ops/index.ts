@@ -3,6 +3,7 @@ import { aptOp } from './apt.js';
 import { commandOp } from './command.js';
 import { copyOp } from './copy.js';
 import { fileOp } from './file.js';
+import { flushHandlersOp } from './flush-handlers.js';
 import { groupOp } from './group.js';
 import { lineOp } from './line.js';
 import { pipOp } from './pip.js';
@@ -17,6 +18,7 @@ import type { OpSpec } from './types.js';
 export const ops: Record<string, OpSpec<any>> = {
   apt: aptOp,
   file: fileOp,
+  flushHandlers: flushHandlersOp,
   copy: copyOp,
   template: templateOp,
   shell: shellOp,

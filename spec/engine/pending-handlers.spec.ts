@@ -120,4 +120,25 @@ test('the pending file is written before the change is applied', async () => {
   } finally { cleanup(); }
 });
 
+test('flushHandlers() runs the queued handlers at that point; a later notification runs them again at the end', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const log = join(dir, 'log');
+    const p = createProject();
+    p.host('box', { transport: 'local', stateDir: join(dir, 'state') })
+      .file(join(dir, 'a'), { content: 'a\n', notify: 'restart' })
+      .flushHandlers()
+      .shell(`echo after-flush >> ${log}`, { name: 'sees the restart' })
+      .file(join(dir, 'b'), { content: 'b\n', notify: 'restart' })
+      .handler('restart', (h) => h.shell(`echo restart >> ${log}`));
+    const r = await run(p);
+    assert.is(r.result.exitCode, 0);
+    assert.is(readFileSync(log, 'utf8'), 'restart\nafter-flush\nrestart\n');
+    assert.not.ok(existsSync(pendingFile(dir)), 'nothing left pending');
+    const again = await run(p);
+    assert.is(again.handlerRuns, 0, 'an unchanged run flushes nothing');
+    assert.is(readFileSync(log, 'utf8'), 'restart\nafter-flush\nrestart\nafter-flush\n');
+  } finally { cleanup(); }
+});
+
 test.run();

@@ -1,0 +1,24 @@
+/**
+ * flushHandlers: runs the handlers queued so far, here, instead of at the end of the host
+ * (Ansible's `meta: flush_handlers`). The engine does the work; this op only gives the task
+ * a place in the sequence, so a health check after it sees the restarted service.
+ */
+import type { OpSpec } from './types.js';
+
+export type FlushHandlersArgs = Record<string, never>;
+
+/**
+ * @example
+ * host('web-01').template('app.conf.mustache', '/etc/app.conf', { notify: 'restart app' })
+ *   .flushHandlers()
+ *   .waitFor({ port: 5000, path: '/' })
+ */
+export const flushHandlersOp: OpSpec<FlushHandlersArgs> = {
+  kind: 'flushHandlers',
+  keys: {},
+  describe: () => 'run the queued handlers now',
+  validate: () => [],
+  probe: () => undefined,
+  diff: () => ({ changes: [], noop: 'no handler is queued' }),
+  apply: () => [],
+};
