@@ -91,7 +91,7 @@ export const SUITE = 'bookworm';
  * /etc/apt/sources.list.d/debian.sources, else /etc/apt/sources.list; $SHIPSHAPE_LAB_MIRROR overrides).
  *
  * @example
- * mirrorSources()   // ['deb http://deb.debian.org/debian bookworm main', ..., 'deb http://deb.debian.org/debian-security bookworm-security main']
+ * mirrorSources()   // ['deb http://deb.example.org/debian bookworm main', ..., 'deb http://deb.example.org/debian-security bookworm-security main']
  */
 export function mirrorSources(): string[] {
   let main = process.env.SHIPSHAPE_LAB_MIRROR;
@@ -104,7 +104,7 @@ export function mirrorSources(): string[] {
   }
   if (!main) {
     throw new ShipshapeError('cannot find the Debian mirror of this machine in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list', {
-      fix: 'set SHIPSHAPE_LAB_MIRROR, e.g. SHIPSHAPE_LAB_MIRROR=http://deb.debian.org/debian',
+      fix: 'set SHIPSHAPE_LAB_MIRROR, e.g. SHIPSHAPE_LAB_MIRROR=http://deb.example.org/debian',
     });
   }
   main = main.replace(/\/+$/, '');

@@ -16,12 +16,12 @@ test('names a missing tool and the apt-get install that brings it', () => {
 
 test('builds bookworm sources on the mirror given in SHIPSHAPE_LAB_MIRROR', () => {
   const old = process.env.SHIPSHAPE_LAB_MIRROR;
-  process.env.SHIPSHAPE_LAB_MIRROR = 'http://mirror.example/debian/';
+  process.env.SHIPSHAPE_LAB_MIRROR = 'http://mirror.example.org/debian/';
   try {
     assert.equal(mirrorSources(), [
-      'deb http://mirror.example/debian bookworm main',
-      'deb http://mirror.example/debian bookworm-updates main',
-      'deb http://mirror.example/debian-security bookworm-security main',
+      'deb http://mirror.example.org/debian bookworm main',
+      'deb http://mirror.example.org/debian bookworm-updates main',
+      'deb http://mirror.example.org/debian-security bookworm-security main',
     ]);
   } finally {
     if (old === undefined) delete process.env.SHIPSHAPE_LAB_MIRROR;

@@ -11,7 +11,7 @@ const dpkg = (lines: string[], rc = 0) => `${M}dpkg\n${lines.map((l) => l + '\n'
 const NOW = 1795667449;
 const lists = (ageSeconds: number | null, has = 1) => `${M}lists\n${NOW} ${ageSeconds === null ? '-' : NOW - ageSeconds} ${has}\n`;
 const policy = (pkg: string, installed: string, candidate: string) =>
-  `${M}policy\n${pkg}:\n  Installed: ${installed}\n  Candidate: ${candidate}\n  Version table:\n     ${candidate} 500\n        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n`;
+  `${M}policy\n${pkg}:\n  Installed: ${installed}\n  Candidate: ${candidate}\n  Version table:\n     ${candidate} 500\n        500 http://deb.example.org/debian bookworm/main amd64 Packages\n`;
 
 opTable<AptArgs>(aptOp, [
   {
