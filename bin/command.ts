@@ -1,6 +1,8 @@
 // What every subcommand of the shipshape command line is made of.
 import { ShipshapeError } from '../lib/errors.js';
-import type { Flag, ParsedFlags } from '../lib/flags.js';
+import { ACCEPT, FORKS, LIMIT, type Flag, type ParsedFlags } from '../lib/flags.js';
+
+export { ACCEPT, FORKS, LIMIT };
 
 /**
  * A subcommand: its flags and help, and a `prepare` step that validates everything (its
@@ -31,6 +33,3 @@ export function usageError(summary: string, fix: string): ShipshapeError {
 }
 
 export const INVENTORY: Flag = { name: 'inventory', short: 'i', value: 'FILE', help: 'cluster.json, Ansible inventory JSON, or an executable inventory script' };
-export const LIMIT: Flag = { name: 'limit', short: 'l', value: 'NAMES', multiple: true, help: 'only these hosts or groups (comma-separated, or repeat the flag)' };
-export const FORKS: Flag = { name: 'forks', short: 'f', value: 'N', help: 'hosts at a time (default 50)' };
-export const ACCEPT: Flag = { name: 'accept-new-host-keys', help: "record the key of a host not yet in ~/.ssh/known_hosts (a changed key is still refused)" };

@@ -5,19 +5,12 @@ import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { ShipshapeError } from '../lib/errors.js';
-import type { Flag } from '../lib/flags.js';
-import { ACCEPT, FORKS, HELP, LIMIT, usageError, type Command } from './command.js';
+import { DEPLOY_FLAGS, type Flag } from '../lib/flags.js';
+import { HELP, usageError, type Command } from './command.js';
 
-// The flags deploy() reads from its command line (parseDeployArgs in lib/engine/deploy.ts):
-// checked here too, so a typo is named before the deploy file runs at all.
-export const RUN_FLAGS: Flag[] = [
-  { name: 'check', short: 'C', help: 'probe and diff only: report what would change, change nothing' },
-  { name: 'diff', short: 'D', help: 'show unified diffs of file content' },
-  LIMIT, FORKS,
-  { name: 'json', value: 'FILE', help: "write every task's result and timing to FILE as JSON" },
-  { name: 'force-handlers', help: 'run notified handlers even on a host where a later task failed' },
-  ACCEPT, HELP,
-];
+// The flags deploy() reads from its command line: checked here too, so a typo is named
+// before the deploy file runs at all.
+export const RUN_FLAGS: Flag[] = [...DEPLOY_FLAGS, HELP];
 
 export const RUN_COMMAND: Command = {
   name: 'run',

@@ -101,3 +101,18 @@ export function flagHelp(flags: readonly Flag[]): string {
   const width = Math.max(...heads.map((h) => h.length));
   return flags.map((f, i) => `  ${heads[i]!.padEnd(width)}  ${f.help.split('\n').join(`\n  ${' '.repeat(width)}  `)}`).join('\n');
 }
+
+/** Flags shared by deploy files and the command line. */
+export const LIMIT: Flag = { name: 'limit', short: 'l', value: 'NAMES', multiple: true, help: 'only these hosts or groups (comma-separated, or repeat the flag)' };
+export const FORKS: Flag = { name: 'forks', short: 'f', value: 'N', help: 'hosts at a time (default 50)' };
+export const ACCEPT: Flag = { name: 'accept-new-host-keys', help: "record the key of a host not yet in ~/.ssh/known_hosts (a changed key is still refused)" };
+
+/** What `tsx deploy.ts` (deploy()) accepts on its command line; `shipshape run` checks the same table. */
+export const DEPLOY_FLAGS: readonly Flag[] = [
+  { name: 'check', short: 'C', help: 'probe and diff only: report what would change, change nothing' },
+  { name: 'diff', short: 'D', help: 'show unified diffs of file content' },
+  LIMIT, FORKS,
+  { name: 'json', value: 'FILE', help: "write every task's result and timing to FILE as JSON" },
+  { name: 'force-handlers', help: 'run notified handlers even on a host where a later task failed' },
+  ACCEPT,
+];

@@ -1,6 +1,5 @@
-import mri from 'mri';
 import type { Project } from '../dsl/project.js';
-import { didYouMean } from '../did-you-mean.js';
+import { DEPLOY_FLAGS, parseFlags } from '../flags.js';
 import { ShipshapeError } from '../errors.js';
 import { buildPlan } from '../plan/build.js';
 import type { EngineEvent, Reporter, RunSummary } from '../report/events.js';
@@ -42,48 +41,24 @@ export interface DeployResult extends RunSummary {
 
 const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--force-handlers] [--accept-new-host-keys]';
 
-const BOOLEAN_FLAGS = ['check', 'diff', 'force-handlers', 'accept-new-host-keys'];
-const VALUE_FLAGS = ['limit', 'forks', 'json'];
-const ALIASES: Record<string, string> = { C: 'check', D: 'diff', l: 'limit', f: 'forks' };
-
 /**
- * Reads the flags deploy() understands. An unknown flag, a flag that needs a value and has
+ * Reads the flags deploy() understands (the table {@link DEPLOY_FLAGS}, which `shipshape run`
+ * checks too). An unknown flag (with the closest valid one), a flag that needs a value and has
  * none (or an empty one), and an empty `--limit` are errors: nothing runs on a guess.
  *
  * @example
  * parseDeployArgs(['--check', '--limit', 'web-01,db'])   // { check: true, limit: ['web-01', 'db'], ... }
  */
 export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
-  const bad = (message: string) => new ShipshapeError(message, { fix: USAGE });
-  // mri reads `--limit --check` as --limit=true and a trailing `--json` as true: both are missing values.
-  for (const [i, arg] of argv.entries()) {
-    const name = /^--?([^=]+)$/.exec(arg)?.[1];
-    const flag = name === undefined ? undefined : ALIASES[name] ?? name;
-    if (flag && VALUE_FLAGS.includes(flag) && (i + 1 >= argv.length || argv[i + 1]!.startsWith('-'))) throw bad(`${arg} needs a value`);
-  }
-  const known = new Set([...BOOLEAN_FLAGS, ...VALUE_FLAGS, ...Object.keys(ALIASES), '_']);
-  // mri pushes aliases into the arrays it is given: hand it copies.
-  const a = mri(argv, { boolean: [...BOOLEAN_FLAGS], string: [...VALUE_FLAGS], alias: { ...ALIASES } });
-  const unknown = Object.keys(a).filter((k) => !known.has(k));
-  if (unknown.length) {
-    const flag = unknown[0]!;
-    throw bad(`unknown flag ${flag.length === 1 ? '-' : '--'}${flag}${didYouMean(flag, [...BOOLEAN_FLAGS, ...VALUE_FLAGS]).replace(/mean (\S+)\?/, 'mean --$1?')}`);
-  }
-  if (a._.length) throw bad(`unexpected argument ${JSON.stringify(String(a._[0]))}`);
-  for (const f of VALUE_FLAGS) {
-    if (Array.isArray(a[f]) && f !== 'limit') throw bad(`--${f} is given more than once`);
-    if (a[f] !== undefined && String(a[f]).trim() === '') throw bad(`--${f} needs a value, got an empty one`);
-  }
-  const forks = a.forks === undefined ? undefined : Number(a.forks);
-  if (forks !== undefined && (!/^\d+$/.test(String(a.forks)) || !Number.isInteger(forks) || forks < 1)) throw bad(`--forks ${String(a.forks)} is not a positive whole number`);
-  let limit: string[] | undefined;
-  if (a.limit !== undefined) {
-    limit = ([] as unknown[]).concat(a.limit).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
-    if (!limit.length) throw bad(`--limit ${JSON.stringify(([] as unknown[]).concat(a.limit).join(','))} selects nothing: name hosts or groups`);
-  }
+  const { values: v, positionals } = parseFlags(argv, DEPLOY_FLAGS, { command: 'deploy', usage: USAGE });
+  const bad = (message: string) => new ShipshapeError(`deploy: ${message}`, { fix: USAGE });
+  if (positionals.length) throw bad(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const forks = v.forks === undefined ? undefined : Number(v.forks);
+  if (forks !== undefined && (!/^\d+$/.test(String(v.forks)) || forks < 1)) throw bad(`--forks ${String(v.forks)} is not a positive whole number`);
   return {
-    check: a.check || undefined, diff: a.diff || undefined, limit, forks, json: a.json,
-    forceHandlers: a['force-handlers'] || undefined, acceptNewHostKeys: a['accept-new-host-keys'] || undefined,
+    check: v.check === true || undefined, diff: v.diff === true || undefined, limit: v.limit as string[] | undefined, forks,
+    json: v.json as string | undefined, forceHandlers: v['force-handlers'] === true || undefined,
+    acceptNewHostKeys: v['accept-new-host-keys'] === true || undefined,
   };
 }
 

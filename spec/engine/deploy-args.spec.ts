@@ -27,7 +27,7 @@ test('a flag without its value, or an empty selection, is an error: nothing runs
   }
 });
 
-test('parsing many times gives the same answer (mri must not grow the flag lists it is given)', () => {
+test('parsing many times gives the same answer (the flag table is not changed by parsing)', () => {
   for (let i = 0; i < 100; i++) assert.equal(parseDeployArgs(['-l', 'a', '-f', '3']), { check: undefined, diff: undefined, limit: ['a'], forks: 3, json: undefined, forceHandlers: undefined, acceptNewHostKeys: undefined });
 });
 
