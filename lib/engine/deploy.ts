@@ -7,6 +7,7 @@ import { jsonReporter } from '../report/json.js';
 import { liveReporter } from '../report/live.js';
 import { plainReporter } from '../report/plain.js';
 import { connectHost } from '../transport/connect.js';
+import { endLocalCommands } from '../transport/local.js';
 import type { HostPlan } from '../plan/types.js';
 import type { Transport } from '../transport/types.js';
 import { runPlan } from './engine.js';
@@ -36,7 +37,8 @@ export interface DeployOptions {
 export interface DeployResult extends RunSummary {
   /** Problems that made the plan invalid (nothing was contacted). */
   problems?: { message: string; host?: string; task?: string }[];
-  exitCode: 0 | 2 | 3 | 4;
+  /** 0 all good, 2 a task failed, 3 a host was unreachable, 4 invalid plan, 130 interrupted (SIGINT or the signal option), 143 terminated (SIGTERM). */
+  exitCode: 0 | 2 | 3 | 4 | 130 | 143;
 }
 
 const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--force-handlers] [--accept-new-host-keys]';
@@ -92,21 +94,34 @@ export async function deployProject(project: Project, options: DeployOptions = {
     emit({ type: 'plan-invalid', problems });
     return { ok: false, hosts: {}, check: !!o.check, aborted: false, durationMs: 0, problems, exitCode: setExit(4) };
   }
+  // The first SIGINT or SIGTERM stops new tasks and signals running commands (they are
+  // reported as aborted, then the recap); a second one ends everything at once.
   const ac = new AbortController();
-  const onSigint = () => { if (ac.signal.aborted) process.exit(130); ac.abort(); };
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (ac.signal.aborted) {
+      endLocalCommands();
+      process.exit(sig === 'SIGTERM' ? 143 : 130);
+    }
+    ac.abort(sig);
+  };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
   const outer = o.signal;
-  outer?.addEventListener('abort', () => ac.abort(), { once: true });
+  outer?.addEventListener('abort', () => ac.abort('SIGINT'), { once: true });
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     const summary = await runPlan(plan, {
       check: o.check, diff: o.diff, forks: o.forks, emit, signal: ac.signal, forceHandlers: o.forceHandlers,
       connect: o.connect ?? ((h) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys })),
     });
     const stats = Object.values(summary.hosts);
-    const code = stats.some((s) => s.failed > 0) ? 2 : stats.some((s) => s.unreachable > 0) ? 3 : summary.ok ? 0 : 2;
+    const code = summary.aborted ? (ac.signal.reason === 'SIGTERM' ? 143 : 130)
+      : stats.some((s) => s.failed > 0) ? 2 : stats.some((s) => s.unreachable > 0) ? 3 : summary.ok ? 0 : 2;
     return { ...summary, exitCode: setExit(code) };
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
 

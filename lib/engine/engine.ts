@@ -32,7 +32,7 @@ export async function runPlan(plan: Plan, o: EngineOptions): Promise<RunSummary>
   const t0 = performance.now();
   const check = o.check ?? false;
   const aborted = () => o.signal?.aborted ?? false;
-  const runs = new Map(plan.hosts.map((h) => [h.name, new HostRun(h, { check, connect: o.connect, emit: o.emit, aborted, forceHandlers: o.forceHandlers })]));
+  const runs = new Map(plan.hosts.map((h) => [h.name, new HostRun(h, { check, connect: o.connect, emit: o.emit, aborted, forceHandlers: o.forceHandlers, signal: o.signal })]));
   const lastSegment = new Map<string, string>();
   for (const s of plan.segments) lastSegment.set(s.host, s.id);
   const segOk = new Map<string, boolean>();

@@ -16,6 +16,8 @@ export interface HostRunOptions {
   aborted: () => boolean;
   /** Run notified handlers even after a task of the host failed (Ansible's --force-handlers). */
   forceHandlers?: boolean;
+  /** Fires on an interrupt: running commands are signalled, nothing new starts. */
+  signal?: AbortSignal;
 }
 
 const sameBecome = (a: Become | undefined, b: Become | undefined) => JSON.stringify(a ?? false) === JSON.stringify(b ?? false);
@@ -35,7 +37,7 @@ export function taskInfo(t: Task): TaskInfo {
  * whether it failed. Tasks of a host run one at a time, in order.
  */
 export class HostRun {
-  readonly stats: HostStats = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+  readonly stats: HostStats = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, aborted: 0 };
   failed = false;
   unreachable = false;
   private transport?: Transport;
@@ -185,7 +187,7 @@ export class HostRun {
         const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
         const notify = notifyList(t).filter((n) => !this.handlersDone.has(n));
         const out = await runOp(t.op, t.args, this.transport!, {
-          host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name,
+          host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name, signal: this.o.signal,
           beforeApply: notify.length ? () => this.recordPending(notify) : undefined,
         });
         if (out.changed && !this.o.check) this.dirty = true;
@@ -203,9 +205,14 @@ export class HostRun {
       }
     } catch (e) {
       const withTask = withTaskContext(toShipshapeError(e), t);
-      result = { status: withTask.unreachable ? 'unreachable' : 'failed', changes: [], error: withTask, durationMs: 0 };
-      if (withTask.unreachable) this.unreachable = true;
-      else this.failed = true;
+      if (this.o.aborted() && !withTask.unreachable) {
+        // Stopped by the interrupt, not failed: later tasks are skipped as aborted.
+        result = { status: 'aborted', changes: [], reason: 'interrupted while it ran', durationMs: 0 };
+      } else {
+        result = { status: withTask.unreachable ? 'unreachable' : 'failed', changes: [], error: withTask, durationMs: 0 };
+        if (withTask.unreachable) this.unreachable = true;
+        else this.failed = true;
+      }
     }
     result.durationMs = Math.round(performance.now() - t0);
     this.count(result.status);
@@ -230,6 +237,7 @@ export class HostRun {
     else if (s === 'changed') { this.stats.ok++; this.stats.changed++; }
     else if (s === 'failed') this.stats.failed++;
     else if (s === 'skipped') this.stats.skipped++;
+    else if (s === 'aborted') this.stats.aborted++;
     else this.stats.unreachable++;
   }
 

@@ -9,6 +9,8 @@ export interface RunOpOptions extends OpContext {
   probed?: Probed;
   /** Name shown in errors. */
   task?: string;
+  /** An interrupt: running commands are signalled. */
+  signal?: AbortSignal;
   /** Runs after the diff found changes and before the first action (not in check mode). */
   beforeApply?: () => Promise<void>;
 }
@@ -49,7 +51,7 @@ export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOpt
   }
   if (!changed || o.check) return { changed, diff, results: [] };
   await o.beforeApply?.();
-  const results = await executeActions(op.apply(args, diff, o), t, o.become, { host: o.host, task: o.task ?? op.describe(args), op: op.kind });
+  const results = await executeActions(op.apply(args, diff, o), t, o.become, { host: o.host, task: o.task ?? op.describe(args), op: op.kind }, o.signal);
   return { changed, diff, results };
 }
 
@@ -60,7 +62,7 @@ export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOpt
  * await executeActions([{ kind: 'exec', command: 'nginx -t' }], transport, true, { host: 'web-01' })
  */
 export async function executeActions(
-  actions: Action[], t: Transport, become: Become | undefined, ctx: { host: string; task?: string; op?: string },
+  actions: Action[], t: Transport, become: Become | undefined, ctx: { host: string; task?: string; op?: string }, signal?: AbortSignal,
 ): Promise<ExecResult[]> {
   const results: ExecResult[] = [];
   for (const a of actions) {
@@ -70,7 +72,8 @@ export async function executeActions(
       continue;
     }
     const stdin = a.stdin === undefined ? undefined : isSecret(a.stdin) ? reveal(a.stdin) : a.stdin;
-    const r = await t.exec(a.command, { stdin, become, timeoutMs: a.timeoutMs });
+    if (signal?.aborted) throw new ShipshapeError('interrupted before it ran', { ...ctx, command: a.command });
+    const r = await t.exec(a.command, { stdin, become, timeoutMs: a.timeoutMs, signal });
     results.push(r);
     if (!(a.okCodes ?? [0]).includes(r.code)) {
       throw new ShipshapeError(`command failed with exit code ${r.code}`, {

@@ -2,7 +2,7 @@ import type { ShipshapeError, CallSite } from '../errors.js';
 import type { Change } from '../ops/types.js';
 import type { PlanProblem } from '../plan/types.js';
 
-export type TaskStatus = 'pending' | 'running' | 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+export type TaskStatus = 'pending' | 'running' | 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'aborted';
 
 export interface TaskInfo {
   id: string;
@@ -36,6 +36,8 @@ export interface HostStats {
   failed: number;
   skipped: number;
   unreachable: number;
+  /** Tasks stopped by an interrupt while they ran. */
+  aborted: number;
 }
 
 export interface RunSummary {

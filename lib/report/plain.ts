@@ -33,7 +33,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
   const color = o.color ?? false;
   const c = pc.createColors(color);
   const paint = (status: string, s: string) => status === 'changed' ? c.yellow(s)
-    : status === 'failed' || status === 'unreachable' ? c.red(s) : status === 'skipped' ? c.cyan(s) : c.green(s);
+    : status === 'failed' || status === 'unreachable' || status === 'aborted' ? c.red(s) : status === 'skipped' ? c.cyan(s) : c.green(s);
   const out = (s: string) => write(redact(s) + '\n');
   return (e: EngineEvent) => {
     switch (e.type) {
@@ -62,7 +62,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         const r = e.result;
         if (o.verbose === false && (r.status === 'ok' || r.status === 'skipped')) break;
         const label = e.task.handler ? `handler ${e.task.handler}: ${e.task.name}` : e.task.name;
-        const extra = r.status === 'changed' ? ` (${r.changes.map(changeText).join(', ')})` : r.reason && r.status === 'skipped' ? ` (${r.reason})` : '';
+        const extra = r.status === 'changed' ? ` (${r.changes.map(changeText).join(', ')})` : r.reason && (r.status === 'skipped' || r.status === 'aborted') ? ` (${r.reason})` : '';
         const unsure = r.uncertain ? ` | cannot know yet: ${r.uncertain}` : '';
         out(paint(r.status, `${e.task.host} | ${label} | ${statusText(r, e.check)}${extra}${unsure}`));
         if (o.diff && r.status === 'changed') {

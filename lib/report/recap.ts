@@ -13,7 +13,7 @@ export function recap(hosts: Record<string, HostStats>): string {
   const lines = ['RECAP'];
   for (const n of names) {
     const s = hosts[n]!;
-    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}`);
+    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}${s.aborted ? `  aborted=${s.aborted}` : ''}`);
   }
   return lines.join('\n');
 }

@@ -9,6 +9,42 @@ import type { ExecOptions, ExecResult, PutOptions, Transport } from './types.js'
 
 const log = createDebug('shipshape:local');
 
+/** Process groups of local commands still running: a second Ctrl-C ends them all at once. */
+const LIVE = new Set<number>();
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try { process.kill(-pid, sig); } catch { /* already gone */ }
+}
+
+/**
+ * Sends `sig` to every local command still running (their whole process groups). For the
+ * last resort of a second interrupt, so nothing the run started outlives it.
+ *
+ * @example
+ * process.once('SIGINT', () => { signalLocalCommands('SIGTERM'); process.exit(130); });
+ */
+export function signalLocalCommands(sig: NodeJS.Signals): void {
+  for (const pid of LIVE) killGroup(pid, sig);
+}
+
+/**
+ * Ends every local command now, for a process about to exit: SIGTERM (traps remove temp
+ * files), up to half a second for the groups to go, then SIGKILL for what is left. Synchronous,
+ * since no timer runs once the process exits.
+ *
+ * @example
+ * endLocalCommands(); process.exit(130);
+ */
+export function endLocalCommands(graceMs = 500): void {
+  signalLocalCommands('SIGTERM');
+  const alive = () => [...LIVE].filter((pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } });
+  const until = Date.now() + graceMs;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  while (alive().length && Date.now() < until) Atomics.wait(nap, 0, 0, 20);
+  signalLocalCommands('SIGKILL');
+}
+
 /**
  * Runs commands on this machine through `/bin/sh -c`: the same interface as SSH, for tests
  * and for deploying to localhost. Becoming the user we already are is a no-op.
@@ -30,18 +66,33 @@ export class LocalTransport implements Transport {
     const stdin = becomeStdin(b, opts.stdin);
     log('%s $ %s', this.host, redact(full));
     return new Promise((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', full], { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Its own process group, so a timeout or an interrupt reaches the whole command, not just sh.
+      const child = spawn('/bin/sh', ['-c', full], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const pid = child.pid;
+      if (pid !== undefined) LIVE.add(pid);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
-      if (opts.timeoutMs) timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs);
+      let interrupted = false;
+      if (opts.timeoutMs) timer = setTimeout(() => { timedOut = true; killGroup(pid, 'SIGKILL'); }, opts.timeoutMs);
+      const onAbort = () => {
+        interrupted = true;
+        killGroup(pid, 'SIGTERM');
+        // A command that ignores SIGTERM is killed after a grace period.
+        setTimeout(() => killGroup(pid, 'SIGKILL'), 3000).unref();
+      };
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(d));
       child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new ShipshapeError(`could not run /bin/sh: ${e.message}`, { host: this.host, command: full, cause: e })); });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        if (pid !== undefined) LIVE.delete(pid);
+        opts.signal?.removeEventListener('abort', onAbort);
         const stderr = Buffer.concat(err).toString('utf8');
+        if (interrupted) return resolve({ code: 130, stdout: Buffer.concat(out).toString('utf8'), stderr: `${stderr}interrupted\n`, interrupted: true });
         resolve({
           code: timedOut ? 124 : code ?? (signal ? 128 : 1),
           stdout: Buffer.concat(out).toString('utf8'),

@@ -65,7 +65,7 @@ export class SshTransport implements Transport {
     const release = await this.channels.acquire();
     try {
       log('%s $ %s', this.host, redact(full));
-      return await this.run(client, full, stdin, opts.timeoutMs);
+      return await this.run(client, full, stdin, opts.timeoutMs, 0, opts.signal);
     } finally {
       release();
     }
@@ -159,7 +159,7 @@ export class SshTransport implements Transport {
     return this.sftpChannel;
   }
 
-  private run(client: SshConnection['client'], command: string, stdin: Buffer | undefined, timeoutMs?: number, attempt = 0): Promise<ExecResult> {
+  private run(client: SshConnection['client'], command: string, stdin: Buffer | undefined, timeoutMs?: number, attempt = 0, signal?: AbortSignal): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let channel: ClientChannel | undefined;
@@ -183,7 +183,7 @@ export class SshTransport implements Transport {
           // Another client's sessions can still fill MaxSessions: wait a little and try again.
           if (/open failure/i.test(err.message) && attempt < 4) {
             log('%s: %s; trying again', this.host, err.message);
-            return settle(() => setTimeout(() => this.run(client, command, stdin, timeoutMs, attempt + 1).then(resolve, reject), 100 * 2 ** attempt));
+            return settle(() => setTimeout(() => this.run(client, command, stdin, timeoutMs, attempt + 1, signal).then(resolve, reject), 100 * 2 ** attempt));
           }
           return settle(() => reject(new ShipshapeError(`cannot open an SSH channel on ${this.host}: ${err.message}`, {
             host: this.host, command, cause: err, fix: 'the server may limit sessions (MaxSessions in sshd_config); lower maxChannels',
@@ -209,6 +209,17 @@ export class SshTransport implements Transport {
           }
           settle(() => resolve({ code: code!, stdout: Buffer.concat(out).toString('utf8'), stderr }));
         });
+        const onAbort = () => {
+          // SIGTERM (sudo passes it on; traps remove temp files), then the channel is closed.
+          killChannel(stream, 'TERM');
+          stream.close();
+          settle(() => resolve({ code: 130, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(errs).toString('utf8')}interrupted\n`, interrupted: true }));
+        };
+        if (signal?.aborted) onAbort();
+        else {
+          signal?.addEventListener('abort', onAbort, { once: true });
+          stream.on('close', () => signal?.removeEventListener('abort', onAbort));
+        }
         if (timeoutMs) {
           timer = setTimeout(() => {
             timedOut = true;
@@ -225,14 +236,14 @@ export class SshTransport implements Transport {
 }
 
 /**
- * Sends SIGKILL to the command's process group (OpenSSH's "signal" request). ssh2's
+ * Sends a signal (SIGKILL by default) to the command (OpenSSH's "signal" request). ssh2's
  * `channel.signal()` refuses once stdin was ended, which it always is here, so this goes
  * one level down.
  */
-function killChannel(stream: ClientChannel): void {
+function killChannel(stream: ClientChannel, sig: 'KILL' | 'TERM' = 'KILL'): void {
   const ch = stream as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?(id: number, sig: string): void } } };
   try {
-    if ((ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof') && ch.outgoing.id !== undefined) ch._client?._protocol?.signal?.(ch.outgoing.id, 'KILL');
+    if ((ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof') && ch.outgoing.id !== undefined) ch._client?._protocol?.signal?.(ch.outgoing.id, sig);
   } catch { /* not supported: closing the channel is all we can do */ }
 }
 

@@ -9,12 +9,19 @@ export interface ExecOptions {
   become?: Become;
   /** Abort the command after this long (ms); the result is a failure with code 124. */
   timeoutMs?: number;
+  /**
+   * An interrupt: when it fires the command is signalled (SIGTERM to its process group, so
+   * traps run and temp files go) and the result is code 130 with `interrupted` set.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The command was stopped by ExecOptions.signal. */
+  interrupted?: boolean;
 }
 
 export interface PutOptions {

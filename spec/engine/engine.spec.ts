@@ -262,26 +262,36 @@ test('an unreachable host is reported with exit code 3 while other hosts go on',
   } finally { cleanup(); }
 });
 
-test('after an abort the running task finishes and nothing new starts', async () => {
+test('an abort signals the running command (reported aborted, its process gone) and starts nothing new', async () => {
   const { dir, cleanup } = tmpDir();
   try {
     const p = createProject();
+    const started = join(dir, 'started');
     p.host('a', local)
-      .shell(`sleep 0.4; touch ${join(dir, 'first')}`)
+      .shell(`sleep 30 & echo $! > ${started}; wait; touch ${join(dir, 'first')}`)
       .shell(`touch ${join(dir, 'second')}`)
       .file(join(dir, 'third'), { content: '' });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 150);
+    // Abort once the command is running (its marker file exists), not after a guessed delay.
+    const watcher = setInterval(() => { if (existsSync(started) && readFileSync(started, 'utf8').trim()) { clearInterval(watcher); ac.abort(); } }, 10);
     const { result, ends } = await run(p, { signal: ac.signal });
-    assert.ok(existsSync(join(dir, 'first')), 'the running task finished');
+    clearInterval(watcher);
+    const sleepPid = Number(readFileSync(started, 'utf8').trim());
+    assert.not.ok(existsSync(join(dir, 'first')), 'the running command was stopped');
     assert.not.ok(existsSync(join(dir, 'second')));
     assert.not.ok(existsSync(join(dir, 'third')));
-    assert.equal(ends.map((e) => e.result.status), ['changed', 'skipped', 'skipped']);
+    assert.equal(ends.map((e) => e.result.status), ['aborted', 'skipped', 'skipped']);
     assert.is(ends[1]!.result.reason, 'the run was aborted');
+    assert.is(result.hosts.a!.aborted, 1);
+    assert.is(result.hosts.a!.failed, 0);
     assert.is(result.hosts.a!.skipped, 2);
     assert.is(result.aborted, true);
     assert.is(result.ok, false);
-    assert.is(result.exitCode, 2);
+    assert.is(result.exitCode, 130);
+    // Signals are delivered asynchronously: wait (bounded) for the child to be gone or a zombie.
+    const running = () => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleepPid}/stat`, 'utf8')); } catch { return false; } };
+    for (let i = 0; i < 100 && running(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.not.ok(running(), `the command's child (sleep, pid ${sleepPid}) is gone too, not orphaned`);
   } finally { cleanup(); }
 });
 

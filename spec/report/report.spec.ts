@@ -61,7 +61,7 @@ test('the live reporter shows each running host\'s current task and erases it wh
   assert.ok(after.startsWith('\x1b[1A\x1b[0J'), 'the block is erased before the task line');
   assert.match(after, 'web-01 | apt nginx | changed (package nginx)');
   assert.is(after.split('web-01 … apt nginx').length - 1, 1, 'the block is drawn once');
-  r({ type: 'host-end', host: 'web-01', stats: { ok: 1, changed: 1, failed: 0, skipped: 0, unreachable: 0 } });
+  r({ type: 'host-end', host: 'web-01', stats: { ok: 1, changed: 1, failed: 0, skipped: 0, unreachable: 0, aborted: 0 } });
   assert.not.match(out.slice(out.lastIndexOf('\x1b[0J')), '…');
 });
 

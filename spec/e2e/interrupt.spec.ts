@@ -1,0 +1,94 @@
+// Interrupts as a user sends them to `tsx deploy.ts`: the first SIGINT/SIGTERM stops the
+// running command (reported aborted), starts nothing new, prints the recap and exits 130/143;
+// a second one ends everything at once. No command the run started outlives it.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tmpDir } from '../support/tmp.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const tsxCli = join(repo, 'node_modules/tsx/dist/cli.mjs');
+
+/** A deploy.ts whose first task records its child's pid in `pidFile`, then waits 60 s. */
+function deployFile(dir: string, firstTask: string): string {
+  const file = join(dir, 'deploy.ts');
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  writeFileSync(file, `
+import { host, deploy } from ${JSON.stringify(join(repo, 'lib/index.ts'))};
+host('localhost', { transport: 'local', stateDir: ${JSON.stringify(join(dir, 'state'))} })
+  .shell(${JSON.stringify(firstTask)}, { name: 'long task' })
+  .shell('touch ${join(dir, 'second')}', { name: 'second task' });
+await deploy();
+`);
+  return file;
+}
+
+const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+
+/** Runs the deploy, sends `signals` once the pid file exists, and resolves with its exit and output. */
+function interrupt(file: string, pidFile: string, signals: NodeJS.Signals[]): Promise<{ code: number | null; out: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsxCli, file], { cwd: dirname(file), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    let sentAt = 0;
+    const bound = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit 30 s after the signals:\n${out}`)); }, 45_000);
+    const poll = setInterval(() => {
+      if (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').trim()) return;
+      clearInterval(poll);
+      sentAt = Date.now();
+      for (const s of signals) child.kill(s);
+    }, 20);
+    child.on('close', (code) => { clearInterval(poll); clearTimeout(bound); resolve({ code, out, ms: Date.now() - sentAt }); });
+  });
+}
+
+test('Ctrl-C (SIGINT) stops the running command, reports it aborted, prints the recap and exits 130', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const pidFile = join(dir, 'pid');
+    const r = await interrupt(deployFile(dir, `sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGINT']);
+    assert.is(r.code, 130, r.out);
+    assert.match(r.out, /localhost \| long task \| aborted \(interrupted while it ran\)/);
+    assert.match(r.out, /localhost \| second task \| skipped \(the run was aborted\)/);
+    assert.match(r.out, /RECAP\nlocalhost\s+: ok=0\s+changed=0\s+unreachable=0\s+failed=0\s+skipped=1\s+aborted=1/);
+    assert.match(r.out, 'ABORTED');
+    assert.not.ok(existsSync(join(dir, 'second')));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.not.ok(alive(pid), 'no orphan: the command\'s child is gone');
+  } finally { cleanup(); }
+});
+
+test('SIGTERM does the same and exits 143', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const pidFile = join(dir, 'pid');
+    const r = await interrupt(deployFile(dir, `sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGTERM']);
+    assert.is(r.code, 143, r.out);
+    assert.match(r.out, /long task \| aborted/);
+    assert.match(r.out, 'RECAP');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.not.ok(alive(pid));
+  } finally { cleanup(); }
+});
+
+test('a second Ctrl-C ends at once, even when the command ignores SIGTERM, leaving no process behind', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const pidFile = join(dir, 'pid');
+    // The command ignores TERM: the first interrupt cannot stop it, the second ends everything.
+    const r = await interrupt(deployFile(dir, `trap '' TERM; sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGINT', 'SIGINT']);
+    assert.is(r.code, 130, r.out);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.not.ok(alive(pid), 'the TERM-ignoring command was killed, not orphaned');
+  } finally { cleanup(); }
+});
+
+test.run();
