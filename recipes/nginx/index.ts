@@ -37,6 +37,16 @@ export interface NginxProxySiteParams {
    * `listen`, `serverName`, `content`, `contentRoot` and `port`.
    */
   siteTemplate?: string | URL | { inline: string };
+  /**
+   * The health check that ends the recipe and follows every reload of this site's config:
+   * `GET <healthPath>` through nginx on the `listen` port (with `serverName` as Host) must get
+   * a status below 500 (default `/`), so a 502 from a dead app fails the run with the tail of
+   * nginx's error log. An `ssl` listen is only checked to accept connections. `false` turns
+   * it off. In the webapp recipe the app's check uses the same path.
+   */
+  healthPath?: string | false;
+  /** Seconds the site has to answer (default 30). */
+  healthTimeout?: number;
 }
 
 export type NginxSiteParams = NginxServerParams & NginxProxySiteParams;
@@ -46,11 +56,13 @@ export const NGINX_SERVER_PARAMS: ParamKeys<NginxServerParams> = { workerProcess
 
 /** Every param of {@link nginxProxySite}. */
 export const NGINX_PROXY_SITE_PARAMS: ParamKeys<NginxProxySiteParams> = {
-  site: true, port: true, listen: true, serverName: true, content: true, contentRoot: true, siteTemplate: true,
+  site: true, port: true, listen: true, serverName: true, content: true, contentRoot: true, siteTemplate: true, healthPath: true, healthTimeout: true,
 };
 
 const SERVER_DEFAULTS = { workerProcesses: 'auto' as number | 'auto', workerConnections: 1024 };
-const SITE_DEFAULTS = { site: 'app-nginx.conf', port: 5000, listen: 80 as number | string, content: true, contentRoot: '/vagrant/content' };
+const SITE_DEFAULTS = {
+  site: 'app-nginx.conf', port: 5000, listen: 80 as number | string, content: true, contentRoot: '/vagrant/content', healthPath: '/' as string | false, healthTimeout: 30,
+};
 
 const templateSrc = (t: string | URL | { inline: string }) => (typeof t === 'object' && !(t instanceof URL) ? t : localPath(t));
 
@@ -88,7 +100,48 @@ export function resolveNginxProxySite(params: NginxProxySiteParams = {}) {
     : requiredLine(p, 'listen', "nginx's listen value, like 80 or '[::]:80'", 'nginxSite');
   const serverName = p.serverName === undefined ? undefined : requiredLine(p, 'serverName', 'a server name, like example.com', 'nginxSite');
   const contentRoot = requiredLine(p, 'contentRoot', 'the root of the /content location', 'nginxSite');
-  return { site, port, listen, serverName, content: p.content !== false, contentRoot, siteTemplate: p.siteTemplate };
+  const healthPath = p.healthPath === false ? undefined : requiredMatch(p, 'healthPath', 'the path the health check gets, like / or /health (or false)', /^\/[\x21-\x7e]*$/, 'nginxSite');
+  const healthTimeout = requiredInt(p, 'healthTimeout', 'the seconds the site has to answer, like 30', 1, 3600, 'nginxSite');
+  return {
+    site, port, listen, serverName, content: p.content !== false, contentRoot, siteTemplate: p.siteTemplate,
+    health: healthPath === undefined ? undefined : siteHealthCheckOf(listen, serverName), healthPath: healthPath ?? '/', healthTimeout,
+  };
+}
+
+/** The handler that checks a site once nginx has reloaded its new config. */
+export const checkSiteHandler = (site: string) => `check nginx site ${site}`;
+
+/**
+ * Where a server block's health check connects, from its `listen`: loopback for a wildcard
+ * address, the first plain `serverName` as Host, HTTP unless the listen is `ssl`; undefined
+ * for a unix socket or a listen it cannot read.
+ *
+ * @example
+ * siteHealthCheckOf('[::]:8080 default_server', 'example.org')   // { host: '::1', port: 8080, http: true, hostHeader: 'example.org:8080' }
+ */
+export function siteHealthCheckOf(listen: number | string, serverName?: string) {
+  const [first = '', ...flags] = String(listen).trim().split(/\s+/);
+  const m = /^(?:(?:\[([^\]]+)\]|([^:\s[\]]+)):)?(\d{1,5})$/.exec(first) ?? /^()(\d+\.\d+\.\d+\.\d+)()$/.exec(first);
+  if (!m) return undefined;
+  const addr = m[1] || m[2] || '';
+  const port = m[3] ? Number(m[3]) : 80;
+  if (port < 1 || port > 65535) return undefined;
+  const host = addr === '' || addr === '*' || addr === '0.0.0.0' ? '127.0.0.1' : addr === '::' ? '::1' : addr;
+  const name = serverName?.trim().split(/\s+/)[0];
+  const hostHeader = name && /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(name) ? (port === 80 ? name : `${name}:${port}`) : undefined;
+  return { host, port, http: !flags.includes('ssl') && !flags.includes('quic'), hostHeader };
+}
+
+type ResolvedSite = ReturnType<typeof resolveNginxProxySite>;
+
+/** The site answers through nginx (a 502 from a dead app fails), else the error shows nginx's log. */
+function waitForSite(t: Target, p: ResolvedSite, message: string): void {
+  if (!p.health) return;
+  const { host, port, http, hostHeader } = p.health;
+  t.waitFor({
+    port, host, ...(http ? { path: p.healthPath, ...(hostHeader ? { hostHeader } : {}) } : {}),
+    timeout: p.healthTimeout, logFile: '/var/log/nginx/error.log', message, name: `site ${p.site} answers on port ${port}`,
+  });
 }
 
 /**
@@ -115,7 +168,8 @@ export const nginxServer = recipe('nginxServer', (t: Target, params: NginxServer
 
 /**
  * One server block proxying `/` to an app on localhost, in sites-available and linked from
- * sites-enabled. Needs nginx set up as {@link nginxServer} does.
+ * sites-enabled, then a health check: the site answers through nginx with a status below
+ * 500, after the reload too. Needs nginx set up as {@link nginxServer} does.
  *
  * @example
  * group('web').use(nginxProxySite, { port: 5000, serverName: 'example.com' })
@@ -123,13 +177,21 @@ export const nginxServer = recipe('nginxServer', (t: Target, params: NginxServer
 export const nginxProxySite = recipe('nginxProxySite', (t: Target, params: NginxProxySiteParams = {}) => {
   const p = resolveNginxProxySite(params);
   declareReloadHandler(t);
+  // The reload runs as a handler, after this recipe's tasks: the check follows it there too.
+  const check = checkSiteHandler(p.site);
+  if (p.health) {
+    t.handler(check, (h) => waitForSite(h, p,
+      `nginx reloaded the new config of site ${p.site}, which is on the host now, but the site is not serving (a 502 means the app behind it is down): fix it and run again`));
+  }
+  const notify = p.health ? [RELOAD_NGINX, check] : RELOAD_NGINX;
   const available = `/etc/nginx/sites-available/${p.site}`;
   const src = p.siteTemplate ? templateSrc(p.siteTemplate) : recipeFile(import.meta.url, 'app-nginx.conf.mustache');
   t.template(src, available, {
-    owner: 'root', group: 'root', mode: 0o644, notify: RELOAD_NGINX, name: fileTaskName('template', src, available),
+    owner: 'root', group: 'root', mode: 0o644, notify, name: fileTaskName('template', src, available),
     vars: { listen: p.listen, serverName: p.serverName ?? false, content: p.content, contentRoot: p.contentRoot, port: p.port },
   })
-    .file(`/etc/nginx/sites-enabled/${p.site}`, { state: 'link', target: available, notify: RELOAD_NGINX });
+    .file(`/etc/nginx/sites-enabled/${p.site}`, { state: 'link', target: available, notify });
+  waitForSite(t, p, `site ${p.site} is not serving through nginx (a 502 means the app behind it is down)`);
 }, { params: NGINX_PROXY_SITE_PARAMS });
 
 /**

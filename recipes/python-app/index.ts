@@ -40,26 +40,38 @@ export interface PythonAppParams {
   accessLog?: string;
   /** The supervisor program name (default `app`). */
   program?: string;
-  /** The user supervisor runs gunicorn as (default `root`, as the seed). */
+  /**
+   * The user supervisor runs gunicorn as (default `root`, as the seed). Any user works:
+   * `errorLog` and `accessLog` are created owned by it, so gunicorn can write them.
+   */
   runAs?: string;
   /** supervisor's log files of the program (defaults as the seed). */
   stdoutLog?: string;
   stderrLog?: string;
   /** The interpreter that creates the venv (default `python3`). */
   python?: string;
+  /**
+   * The health check that ends the recipe and follows every restart: `GET <healthPath>` on
+   * the app's port must get a status below 500 (default `/`), else the run fails with the
+   * tail of `errorLog` and `stderrLog`. `false` turns it off; skipped when `bind` is a unix socket.
+   */
+  healthPath?: string | false;
+  /** Seconds the app has to answer after a start or restart (default 30). */
+  healthTimeout?: number;
 }
 
 /** Every param of {@link pythonApp}: `use()` reports any other key. */
 export const PYTHON_APP_PARAMS: ParamKeys<PythonAppParams> = {
   appDir: true, owner: true, group: true, appSource: true, requirements: true, module: true, callable: true, port: true, bind: true,
   workers: true, timeout: true, keepalive: true, logLevel: true, errorLog: true, accessLog: true, program: true, runAs: true,
-  stdoutLog: true, stderrLog: true, python: true,
+  stdoutLog: true, stderrLog: true, python: true, healthPath: true, healthTimeout: true,
 };
 
 const DEFAULTS = {
   appDir: '/opt/webapp', owner: 'vagrant', group: 'vagrant', callable: 'app', port: 5000,
   logLevel: 'info', errorLog: '/var/log/gunicorn-error.log', accessLog: '/var/log/gunicorn-access.log',
   program: 'app', runAs: 'root', stdoutLog: '/var/log/supervisor_out.log', stderrLog: '/var/log/supervisor_err.log', python: 'python3',
+  healthPath: '/' as string | false, healthTimeout: 30,
 };
 
 const NAME = /^[a-z_][a-z0-9_-]*\$?$/i;
@@ -101,7 +113,10 @@ export function resolvePythonApp(params: PythonAppParams = {}) {
   const keepalive = optionalInt(p, 'keepalive', "gunicorn's keep-alive in seconds, like 5", 0, 365 * 86400, R);
   const bind = p.bind === undefined ? `0.0.0.0:${port}` : requiredLine(p, 'bind', "gunicorn's bind, like 127.0.0.1:5000", R);
   if (/['\\]/.test(bind)) throw new ShipshapeError(`param bind ${JSON.stringify(bind)} must not contain quotes or backslashes`, { fix: 'pass bind like 127.0.0.1:5000' });
+  const healthPath = p.healthPath === false ? undefined : requiredMatch(p, 'healthPath', 'the path the health check gets, like / or /health (or false)', /^\/[\x21-\x7e]*$/, R);
+  const healthTimeout = requiredInt(p, 'healthTimeout', 'the seconds the app has to answer after a start, like 30', 1, 3600, R);
   return {
+    health: healthPath === undefined ? undefined : healthCheckOf(bind), healthPath: healthPath ?? '/', healthTimeout,
     appDir, owner, group, appSource, appIsDir: kind.isDirectory(), requirements, module, callable, port, bind, workers, timeout, keepalive,
     venv: `${appDir}/venv`,
     logLevel: requiredMatch(p, 'logLevel', "gunicorn's log level, like info", /^(debug|info|warning|error|critical)$/, R),
@@ -117,6 +132,22 @@ export function resolvePythonApp(params: PythonAppParams = {}) {
 
 export type ResolvedPythonApp = ReturnType<typeof resolvePythonApp>;
 
+/**
+ * Where the health check connects for a gunicorn bind: a wildcard address becomes loopback;
+ * undefined for a unix socket, a file descriptor or a bind without a port.
+ *
+ * @example
+ * healthCheckOf('0.0.0.0:5000')   // { host: '127.0.0.1', port: 5000 }
+ */
+export function healthCheckOf(bind: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:/\s]*)):(\d{1,5})$/.exec(bind);
+  if (!m) return undefined;
+  const addr = m[1] ?? m[2] ?? '';
+  const host = addr === '' || addr === '0.0.0.0' || addr === '*' ? '127.0.0.1' : addr === '::' ? '::1' : addr;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535 ? { host, port } : undefined;
+}
+
 /** The handler names a python app's changes notify. */
 export const UPDATE_SUPERVISOR = 'update supervisor';
 export const restartHandler = (program: string) => `restart ${program}`;
@@ -124,8 +155,10 @@ export const restartHandler = (program: string) => `restart ${program}`;
 /**
  * The seed's webapp tasks: python3, python3-venv and supervisor; the app folder; a venv
  * (created once); requirements and code copied; requirements installed when they are not
- * satisfied; gunicorn.conf.py and the supervisor program rendered from params; supervisor
- * running; the program loaded and running. Changes restart the program through handlers.
+ * satisfied; gunicorn.conf.py and the supervisor program rendered from params; gunicorn's
+ * logs created for `runAs`; supervisor running; the program loaded and running; then a health
+ * check: the app answers HTTP on its port. Changes restart the program through a handler
+ * that runs the same check, so a new version that does not serve fails the run.
  *
  * @example
  * group('web').use(pythonApp, { appSource: new URL('./app/', import.meta.url), module: 'wsgi', workers: 4 })
@@ -138,7 +171,13 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
   t.handler(UPDATE_SUPERVISOR, (h) => h
     .command(['supervisorctl', 'reread'], { name: 'supervisorctl reread' })
     .command(['supervisorctl', 'update'], { name: 'supervisorctl update' }));
-  t.handler(restart, (h) => h.command(['supervisorctl', 'restart', p.program], { name: `supervisorctl restart ${p.program}` }));
+  // The restart proves itself: a new version that does not serve fails the run with its log.
+  // supervisorctl's own failure says only "spawn error", so the health check is the judge.
+  t.handler(restart, (h) => {
+    if (p.health) h.shell(`supervisorctl restart ${prog} || echo "supervisorctl restart failed (exit $?); the health check shows why"`, { name: `supervisorctl restart ${p.program}` });
+    else h.command(['supervisorctl', 'restart', p.program], { name: `supervisorctl restart ${p.program}` });
+    waitForApp(h, p, `${p.program} was restarted with the new code and config, which are on the host now, but it is not serving: fix it and run again`);
+  });
 
   t.apt(['python3', 'python3-venv', 'supervisor'], { updateCache: true, cacheValidTime: 3600 })
     .file(p.appDir, { state: 'directory', ...mine, mode: 0o755 })
@@ -162,19 +201,34 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
       },
     })
     // root-owned: supervisord runs this command as root, so its config must not be writable by the app's owner.
+    // `update` restarts a changed program; the restart handler after it proves the app serves.
     .template(supervisorConf, program, {
-      owner: 'root', group: 'root', mode: 0o644, notify: UPDATE_SUPERVISOR, name: fileTaskName('template', supervisorConf, program),
+      owner: 'root', group: 'root', mode: 0o644, notify: p.health ? [UPDATE_SUPERVISOR, restart] : UPDATE_SUPERVISOR, name: fileTaskName('template', supervisorConf, program),
       vars: { program: p.program, runAs: p.runAs, appDir: p.appDir, venv: p.venv, module: p.module, callable: p.callable, stdoutLog: p.stdoutLog, stderrLog: p.stderrLog },
     })
+    // gunicorn opens its logs as runAs: created for that user, they are writable by it.
+    .file(p.errorLog, { state: 'touch', owner: p.runAs })
+    .file(p.accessLog, { state: 'touch', owner: p.runAs })
     .service('supervisor', { state: 'started', enabled: true })
     // Covers a program that supervisord has not loaded or that is stopped (the seed's failed
     // reload leaves it so); a running program makes this a no-op. supervisord may still be
     // creating its socket right after a start, hence the wait.
     .shell([
       'i=0; until supervisorctl pid >/dev/null 2>&1 || [ $i -ge 50 ]; do i=$((i+1)); sleep 0.2; done',
-      `supervisorctl update && { supervisorctl start ${prog} || supervisorctl status ${prog} | grep -Eq 'RUNNING|STARTING'; }`,
+      `supervisorctl update && { supervisorctl start ${prog} || ${p.health ? 'echo "supervisorctl start failed; the health check shows why"' : `supervisorctl status ${prog} | grep -Eq 'RUNNING|STARTING'`}; }`,
     ].join('\n'), {
       unless: `supervisorctl status ${prog} 2>/dev/null | grep -q RUNNING`,
       name: `${p.program} running under supervisor`,
     });
+  waitForApp(t, p, `${p.program} is not serving with the code and config now on the host: fix it and run again`);
 }, { params: PYTHON_APP_PARAMS });
+
+/** The health check: the app answers HTTP on its port, else the error shows its logs. */
+function waitForApp(t: Target, p: ResolvedPythonApp, message: string): void {
+  if (!p.health) return;
+  const { host, port } = p.health;
+  t.waitFor({
+    port, host, path: p.healthPath, timeout: p.healthTimeout, logFile: [p.errorLog, p.stderrLog], message,
+    name: `${p.program} answers HTTP on port ${port}`,
+  });
+}

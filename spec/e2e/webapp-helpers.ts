@@ -6,14 +6,19 @@ import type { LabHost } from '../../lib/lab/index.js';
 import type { EngineEvent, TaskResult } from '../../lib/report/events.js';
 import { webapp, type WebappParams } from '../../recipes/webapp/index.js';
 
-export interface Ended { host: string; name: string; handler?: string; result: TaskResult }
+export interface Ended { host: string; name: string; op: string; handler?: string; result: TaskResult }
 
 export interface Run {
   result: DeployResult;
   ends: Ended[];
   seconds: number;
-  /** `name` of changed tasks (handlers as `handler <handler>: <name>`), for one host. */
+  /**
+   * `name` of changed tasks (handlers as `handler <handler>: <name>`), for one host. Health
+   * checks (waitFor) are left out: one is "changed" when it had to wait, which is timing.
+   */
   changed(host: string): string[];
+  /** The health checks of a host: `label: status`, in order. */
+  waits(host: string): string[];
   /** Tasks of handlers that ran (not skipped) on a host. */
   handlersRun(host: string): string[];
 }
@@ -34,10 +39,11 @@ export async function deployWebapp(clusterFile: string, params: WebappParams, o:
   const t0 = performance.now();
   const result = await deployProject(p, { argv: [], keepExitCode: true, reporter: (e) => events.push(e), limit: o.limit, check: o.check });
   const seconds = (performance.now() - t0) / 1000;
-  const ends: Ended[] = events.flatMap((e) => (e.type === 'task-end' ? [{ host: e.task.host, name: e.task.name, handler: e.task.handler, result: e.result }] : []));
+  const ends: Ended[] = events.flatMap((e) => (e.type === 'task-end' ? [{ host: e.task.host, name: e.task.name, op: e.task.op, handler: e.task.handler, result: e.result }] : []));
   return {
     result, ends, seconds,
-    changed: (host) => ends.filter((e) => e.host === host && e.result.status === 'changed').map(label),
+    changed: (host) => ends.filter((e) => e.host === host && e.result.status === 'changed' && e.op !== 'waitFor').map(label),
+    waits: (host) => ends.filter((e) => e.host === host && e.op === 'waitFor').map((e) => `${label(e)}: ${e.result.status}`),
     handlersRun: (host) => ends.filter((e) => e.host === host && e.handler && e.result.status !== 'skipped').map(label),
   };
 }

@@ -70,6 +70,8 @@ test('the recipe converges a host provisioned by the seed\'s playbook with only 
     'pip -r /opt/webapp/requirements.txt in /opt/webapp/venv',
     // Root's, not vagrant's: supervisord runs this program as root.
     'template app_supervisor.conf → /etc/supervisor/conf.d/app_supervisor.conf',
+    // gunicorn's logs are created for runAs before gunicorn opens them (the seed never ran it).
+    'file /var/log/gunicorn-error.log (touch)', 'file /var/log/gunicorn-access.log (touch)',
     // The seed's failed reload left the program unloaded.
     'app running under supervisor',
     'handler update supervisor: supervisorctl reread', 'handler update supervisor: supervisorctl update',

@@ -68,7 +68,8 @@ test('a fresh host: the first run changes everything, runs the handlers and serv
   assert.equal(r.handlersRun('wa-1'), [
     'handler reload nginx: check the nginx config (nginx -t)', 'handler reload nginx: reload nginx',
     'handler update supervisor: supervisorctl reread', 'handler update supervisor: supervisorctl update',
-    'handler restart app: supervisorctl restart app',
+    'handler restart app: supervisorctl restart app', 'handler restart app: app answers HTTP on port 5000',
+    'handler check nginx site app-nginx.conf: site app-nginx.conf answers on port 80',
   ]);
   assert.equal(await page(webUrl(byName('wa-1'))), { status: 200, body: 'Hello, World!\n' });
 });

@@ -7,6 +7,7 @@ import { createProject } from '../../lib/dsl/project.js';
 import { buildPlan } from '../../lib/plan/build.js';
 import type { Facts } from '../../lib/ops/types.js';
 import type { Task } from '../../lib/plan/types.js';
+import type { WaitForArgs } from '../../lib/ops/wait-for.js';
 import { webapp, type WebappParams } from '../../recipes/webapp/index.js';
 import { nginxSite } from '../../recipes/nginx/index.js';
 import { pythonApp } from '../../recipes/python-app/index.js';
@@ -25,6 +26,7 @@ function plan(params: WebappParams = {}) {
 
 const dest = (t: Task) => {
   const a = t.args as Record<string, string | string[]>;
+  if (t.kind === 'waitFor') return `${a.host ?? '127.0.0.1'}:${a.port}${a.path ?? ''}`;
   return String(a.dest ?? a.path ?? a.name ?? (a.packages as string[] | undefined)?.join(' ') ?? a.command ?? (a.argv as string[] | undefined)?.join(' ') ?? a.requirements);
 };
 
@@ -59,12 +61,16 @@ test('builds a valid plan with the seed playbook\'s tasks in its order, at its p
     'pip /opt/webapp/requirements.txt',
     'template /opt/webapp/gunicorn.conf.py',
     'template /etc/supervisor/conf.d/app_supervisor.conf',
+    'file /var/log/gunicorn-error.log',
+    'file /var/log/gunicorn-access.log',
     'service supervisor',
-    `shell ${dest(host!.tasks[14]!)}`,
+    `shell ${dest(host!.tasks[16]!)}`,
+    'waitFor 127.0.0.1:5000/',
     'template /etc/nginx/sites-available/app-nginx.conf',
     'file /etc/nginx/sites-enabled/app-nginx.conf',
+    'waitFor 127.0.0.1:80/',
   ]);
-  assert.equal(host!.handlers.map((h) => h.name), ['reload nginx', 'update supervisor', 'restart app']);
+  assert.equal(host!.handlers.map((h) => h.name), ['reload nginx', 'update supervisor', 'restart app', 'check nginx site app-nginx.conf']);
 });
 
 test('renders nginx.conf, the server block, gunicorn.conf.py and the supervisor program byte for byte as the seed\'s files', async () => {
@@ -104,9 +110,12 @@ test('gives the seed\'s owners and modes, except the supervisor program, which i
 test('notifies the nginx reload for nginx config, the app restart for code, requirements and gunicorn config', () => {
   const { host } = plan();
   const notify = (path: string) => byDest(host!.tasks, path).options.notify;
-  for (const p of ['/etc/nginx/nginx.conf', '/etc/nginx/sites-available/app-nginx.conf', '/etc/nginx/sites-enabled/app-nginx.conf']) assert.is(notify(p), 'reload nginx', p);
+  assert.is(notify('/etc/nginx/nginx.conf'), 'reload nginx');
+  // the site's own changes are checked again once nginx has reloaded them
+  for (const p of ['/etc/nginx/sites-available/app-nginx.conf', '/etc/nginx/sites-enabled/app-nginx.conf']) assert.equal(notify(p), ['reload nginx', 'check nginx site app-nginx.conf'], p);
   for (const p of ['/opt/webapp/app.py', '/opt/webapp/requirements.txt', '/opt/webapp/gunicorn.conf.py']) assert.is(notify(p), 'restart app', p);
-  assert.is(notify('/etc/supervisor/conf.d/app_supervisor.conf'), 'update supervisor');
+  // supervisorctl update restarts a changed program; the restart handler then checks it serves
+  assert.equal(notify('/etc/supervisor/conf.d/app_supervisor.conf'), ['update supervisor', 'restart app']);
   assert.is(host!.tasks.find((t) => t.kind === 'pip')!.options.notify, 'restart app');
   assert.is(notify('/etc/nginx/sites-available'), undefined);
 });
@@ -117,7 +126,8 @@ test('checks the nginx config with nginx -t before reloading, and drives supervi
   assert.equal(h('reload nginx'), ['command nginx -t', 'service nginx']);
   assert.is((host!.handlers[0]!.tasks[1]!.args as { state: string }).state, 'reloaded');
   assert.equal(h('update supervisor'), ['command supervisorctl reread', 'command supervisorctl update']);
-  assert.equal(h('restart app'), ['command supervisorctl restart app']);
+  assert.equal(h('restart app'), [`shell ${dest(host!.handlers[2]!.tasks[0]!)}`, 'waitFor 127.0.0.1:5000/']);
+  assert.match(dest(host!.handlers[2]!.tasks[0]!), /^supervisorctl restart app \|\| echo/);
   const services = host!.tasks.filter((t) => t.kind === 'service').map((t) => t.args);
   assert.equal(services, [{ name: 'nginx', state: 'started', enabled: true }, { name: 'supervisor', state: 'started', enabled: true }]);
   const apt = host!.tasks.find((t) => t.kind === 'apt')!.args as { updateCache: boolean; cacheValidTime: number };
@@ -215,10 +225,71 @@ test('nginxSite and pythonApp are usable alone', () => {
   assert.equal(problems, []);
   const a = built.hosts.find((h) => h.name === 'a')!;
   const b = built.hosts.find((h) => h.name === 'b')!;
-  assert.is(a.tasks.length, 7);
-  assert.equal(a.handlers.map((h) => h.name), ['reload nginx']);
+  assert.is(a.tasks.length, 8);
+  assert.equal(a.handlers.map((h) => h.name), ['reload nginx', 'check nginx site app-nginx.conf']);
   assert.ok(b.tasks.some((t) => dest(t) === '/etc/supervisor/conf.d/api_supervisor.conf'));
   assert.equal(b.handlers.map((h) => h.name), ['update supervisor', 'restart api']);
+});
+
+const waits = (tasks: Task[]) => tasks.filter((t) => t.kind === 'waitFor').map((t) => t.args as WaitForArgs);
+const handlerTasks = (host: { handlers: { name: string; tasks: Task[] }[] }, name: string) => host.handlers.find((h) => h.name === name)?.tasks ?? [];
+
+test('ends with health checks: the app on its port with its logs, the site through nginx, and again after a restart or reload', () => {
+  const { host } = plan();
+  const [app, site] = waits(host!.tasks);
+  assert.equal({ ...app, message: undefined }, {
+    port: 5000, host: '127.0.0.1', path: '/', timeout: 30, logFile: ['/var/log/gunicorn-error.log', '/var/log/supervisor_err.log'], message: undefined,
+  });
+  assert.match(app!.message!, /^app is not serving with the code and config now on the host/);
+  assert.equal({ ...site, message: undefined }, { port: 80, host: '127.0.0.1', path: '/', timeout: 30, logFile: '/var/log/nginx/error.log', message: undefined });
+  assert.is(site!.status, undefined, 'any status below 500: a 502 from a dead app fails');
+  const [restartWait] = waits(handlerTasks(host!, 'restart app'));
+  assert.equal(restartWait!.logFile, app!.logFile);
+  assert.match(restartWait!.message!, /restarted with the new code and config, which are on the host now, but it is not serving/);
+  const [reloadWait] = waits(handlerTasks(host!, 'check nginx site app-nginx.conf'));
+  assert.match(reloadWait!.message!, /nginx reloaded the new config of site app-nginx\.conf, which is on the host now, but the site is not serving/);
+});
+
+test('creates gunicorn\'s log files owned by runAs, so a non-root app can write them', () => {
+  const { host, problems } = plan({ runAs: 'www-data', errorLog: '/var/log/app/error.log' });
+  assert.equal(problems, []);
+  for (const path of ['/var/log/app/error.log', '/var/log/gunicorn-access.log']) {
+    const t = byDest(host!.tasks, path);
+    assert.equal([t.kind, (t.args as { state: string }).state, (t.args as { owner: string }).owner], ['file', 'touch', 'www-data'], path);
+  }
+  assert.equal(waits(host!.tasks)[0]!.logFile, ['/var/log/app/error.log', '/var/log/supervisor_err.log']);
+});
+
+test('healthPath and healthTimeout go to the app\'s and the site\'s checks; false turns both off', () => {
+  const custom = plan({ healthPath: '/health', healthTimeout: 90 });
+  assert.equal(custom.problems, []);
+  assert.equal(waits(custom.host!.tasks).map((w) => [w.port, w.path, w.timeout]), [[5000, '/health', 90], [80, '/health', 90]]);
+  const off = plan({ healthPath: false });
+  assert.equal(off.problems, []);
+  assert.equal(waits(off.host!.tasks), []);
+  assert.equal(off.host!.handlers.map((h) => h.name), ['reload nginx', 'update supervisor', 'restart app']);
+  assert.equal(handlerTasks(off.host!, 'restart app').map((t) => `${t.kind} ${dest(t)}`), ['command supervisorctl restart app']);
+  for (const [params, re] of [
+    [{ healthPath: 'health' }, /param healthPath "health" is not valid/],
+    [{ healthPath: '/a b' }, /param healthPath "\/a b" is not valid/],
+    [{ healthTimeout: 0 }, /param healthTimeout 0 must be a whole number from 1 to 3600/],
+  ] as [WebappParams, RegExp][]) {
+    const { problems } = plan(params);
+    assert.is(problems.length, 1, JSON.stringify(params));
+    assert.match(problems[0]!.message, re);
+  }
+});
+
+test('a unix socket bind skips the app\'s check; the site check follows listen and serverName; an ssl listen is only connected to', () => {
+  const socket = plan({ bind: 'unix:/run/app.sock' });
+  assert.equal(waits(socket.host!.tasks).map((w) => w.port), [80]);
+  assert.equal(waits(handlerTasks(socket.host!, 'restart app')), []);
+  const v6 = plan({ listen: '[::]:8080 default_server', serverName: 'example.org www.example.org', bind: '127.0.0.1:5000' });
+  assert.equal(v6.problems, []);
+  assert.equal(waits(v6.host!.tasks).map((w) => [w.host, w.port, w.hostHeader]), [['127.0.0.1', 5000, undefined], ['::1', 8080, 'example.org:8080']]);
+  const ssl = plan({ listen: '443 ssl' });
+  const [, site] = waits(ssl.host!.tasks);
+  assert.equal([site!.port, site!.path, site!.hostHeader], [443, undefined, undefined]);
 });
 
 test('the seed playbook kept as test data says include, which this machine\'s ansible-core still runs', () => {
