@@ -65,11 +65,11 @@ function hostHeader(a: WaitForArgs): string {
   return a.port === 80 ? h : `${h}:${a.port}`;
 }
 
-// Sets `last` from a failed attempt's exit code and output: bash's `connect: Connection
-// refused` becomes `Connection refused`.
+// Sets `last` from a failed attempt's exit code and output: bash's first complaint, `connect:
+// Connection refused` or `<host>: Name or service not known`, without its prefix.
 const FAILED = `failed() {
   if [ "$1" -eq 124 ]; then last="no answer within $3 s"; return; fi
-  local l=\${2%$'\\n'}; l=\${l##*$'\\n'}; last=\${l##*: }; last=\${last//[^[:print:]]/?}
+  local l=\${2%%$'\\n'*}; last=\${l##*: }; last=\${last//[^[:print:]]/?}
   [ -n "$last" ] || last="exit $1"
 }
 `;
