@@ -62,14 +62,17 @@ function sameId(want: string, name: string | undefined, id: number | undefined):
  * attrActions('/etc/app.conf', { owner: 'www', mode: 0o640 }, changes)
  * // [{ kind: 'exec', command: 'chown www /etc/app.conf' }, { kind: 'exec', command: 'chmod 0640 /etc/app.conf' }]
  */
-export function attrActions(path: string, a: Attrs, changes: Change[], recurse = false): Action[] {
+export function attrActions(path: string, a: Attrs, changes: Change[], inTree = false): Action[] {
   const actions: Action[] = [];
   const has = (w: string) => changes.some((c) => c.what === w);
-  const r = recurse ? '-R ' : '';
+  const p = quote(path);
+  // Inside a tree an op writes (a directory copy), a symlink someone else planted is never
+  // followed: chown -h acts on the link itself, and chmod refuses a path that became a link.
+  const guard = inTree ? `if [ -L ${p} ]; then echo ${quote(`${path} is a symlink: refusing to follow it`)} >&2; exit 1; fi; ` : '';
   if (has('owner') || has('group')) {
     const spec = has('owner') ? `${a.owner}${has('group') ? ':' + a.group : ''}` : `:${a.group}`;
-    actions.push({ kind: 'exec', command: `chown ${r}${quote(spec)} ${quote(path)}` });
+    actions.push({ kind: 'exec', command: `${guard}chown ${inTree ? '-h ' : ''}${quote(spec)} -- ${p}` });
   }
-  if (has('mode')) actions.push({ kind: 'exec', command: `chmod ${r}${modeString(parseMode(a.mode)!)} ${quote(path)}` });
+  if (has('mode')) actions.push({ kind: 'exec', command: `${guard}chmod ${modeString(parseMode(a.mode)!)} -- ${p}` });
   return actions;
 }

@@ -178,14 +178,15 @@ function dirDiff(a: CopyArgs, local: string, s: Record<string, string>, ctx: OpC
       } else if (cur.type === 'directory') {
         const c = attrChanges(dirAttrs, cur);
         changes.push(...label(c, e.rel));
-        plan.fixes.push(...attrActions(path, dirAttrs, c));
+        plan.fixes.push(...attrActions(path, dirAttrs, c, true));
       } else throw conflict(path, cur.type, 'directory');
       continue;
     }
     if (cur.type === 'directory' || cur.type === 'other') throw conflict(path, cur.type, 'file');
     const content = readFileSync(e.abs);
-    // A symlink on the host is replaced by the file (the upload renames over it).
-    const state = { stat: cur.type === 'link' ? { type: 'absent' as const } : cur, sha256: sums.get(e.rel) };
+    // A symlink on the host is replaced by the file (the upload renames over it), whatever it
+    // points to: its target's checksum says nothing about the path, and is never chmod-ed.
+    const state = cur.type === 'link' ? { stat: { type: 'absent' as const } } : { stat: cur, sha256: sums.get(e.rel) };
     const c = contentChange(path, content, state);
     if (c) {
       changes.push({ ...c, what: `content ${e.rel}`, before: cur.type === 'absent' ? 'absent' : cur.type === 'link' ? 'link' : c.before });
@@ -193,7 +194,7 @@ function dirDiff(a: CopyArgs, local: string, s: Record<string, string>, ctx: OpC
     } else {
       const ac = attrChanges(a, cur);
       changes.push(...label(ac, e.rel));
-      plan.fixes.push(...attrActions(path, a, ac));
+      plan.fixes.push(...attrActions(path, a, ac, true));
     }
   }
   return { changes, data: plan, noop: `${dest} holds every file of ${a.src} with the same content, owner and mode (files only on the host are left alone)` };
@@ -205,7 +206,7 @@ function mkdirActions(a: CopyArgs, dirs: string[]): Action[] {
   const actions: Action[] = [{ kind: 'exec', command: `mkdir -p -m ${mode} -- ${words(dirs)}` }];
   if (a.owner !== undefined || a.group !== undefined) {
     const spec = `${a.owner ?? ''}${a.group !== undefined ? ':' + a.group : ''}`;
-    actions.push({ kind: 'exec', command: `chown ${quote(spec)} -- ${words(dirs)}` });
+    actions.push({ kind: 'exec', command: `chown -h ${quote(spec)} -- ${words(dirs)}` });
   }
   return actions;
 }

@@ -40,7 +40,7 @@ opTable<FileArgs>(fileOp, [
     name: 'only chmods when just the mode differs',
     args: { path: '/etc/motd', content: 'hello\n', mode: 0o600 },
     probed: probedFile('file 644 root root 0 0', 'hello\n'),
-    expect: { changes: [{ what: 'mode', before: '0644', after: '0600' }], actions: [{ kind: 'exec', command: 'chmod 0600 /etc/motd' }] },
+    expect: { changes: [{ what: 'mode', before: '0644', after: '0600' }], actions: [{ kind: 'exec', command: 'chmod 0600 -- /etc/motd' }] },
   },
   {
     name: 'only chowns when owner and group differ',
@@ -48,7 +48,7 @@ opTable<FileArgs>(fileOp, [
     probed: probedFile('file 644 root root 0 0', ''),
     expect: {
       changes: [{ what: 'owner', before: 'root', after: 'nobody' }, { what: 'group', before: 'root', after: 'nogroup' }],
-      actions: [{ kind: 'exec', command: 'chown nobody:nogroup /srv/x' }],
+      actions: [{ kind: 'exec', command: 'chown nobody:nogroup -- /srv/x' }],
     },
   },
   {
@@ -100,7 +100,7 @@ opTable<FileArgs>(fileOp, [
     probed: probedFile('absent'),
     expect: {
       changes: [{ what: 'state', before: 'absent', after: 'directory' }, { what: 'owner', after: 'vagrant' }, { what: 'group', after: 'vagrant' }, { what: 'mode', after: '0755' }],
-      actions: [{ kind: 'exec', command: 'mkdir -p -- /opt/webapp' }, { kind: 'exec', command: 'chown vagrant:vagrant /opt/webapp' }, { kind: 'exec', command: 'chmod 0755 /opt/webapp' }],
+      actions: [{ kind: 'exec', command: 'mkdir -p -- /opt/webapp' }, { kind: 'exec', command: 'chown vagrant:vagrant -- /opt/webapp' }, { kind: 'exec', command: 'chmod 0755 -- /opt/webapp' }],
     },
   },
   {

@@ -61,7 +61,7 @@ opTable<LineArgs>(lineOp, [
     name: 'only chmods when the line is there but the mode is not',
     args: { path: '/etc/hosts', line: 'a', mode: 0o600 },
     probed: probedFile('file 644 root root 0 0', 'a\n'),
-    expect: { changes: [{ what: 'mode', before: '0644', after: '0600' }], actions: [{ kind: 'exec', command: 'chmod 0600 /etc/hosts' }] },
+    expect: { changes: [{ what: 'mode', before: '0644', after: '0600' }], actions: [{ kind: 'exec', command: 'chmod 0600 -- /etc/hosts' }] },
   },
   {
     name: 'edits a latin-1 file byte for byte',

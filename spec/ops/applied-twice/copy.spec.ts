@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -79,6 +79,45 @@ test('template rendered with vars, host vars and facts', async () => {
 test('template from inline text with a host variable', async () => {
   const { dir } = await idempotent(templateOp, (d) => ({ src: { inline: '{{app}} <&> {{facts.user}}\n' }, dest: join(d, 'x') }));
   assert.is(read(join(dir, 'x')), 'webapp <&> root\n');
+});
+
+test('a directory copy never follows a symlink planted inside its dest: links are replaced, files outside stay as they were', async () => {
+  const dir = scratch();
+  const outside = join(dir, 'outside');
+  mkdirSync(outside);
+  // Same content as the source files, so only owner and mode would differ through the links.
+  writeFileSync(join(outside, 'app.py'), read(join(fixtures, 'code/app.py')));
+  writeFileSync(join(outside, 'site.css'), read(join(fixtures, 'code/static/site.css')));
+  for (const f of ['app.py', 'site.css']) statSync(join(outside, f)) && (await import('node:fs')).chmodSync(join(outside, f), 0o600);
+  const dest = join(dir, 'webapp');
+  mkdirSync(join(dest, 'static'), { recursive: true });
+  symlinkSync(join(outside, 'app.py'), join(dest, 'app.py'));
+  symlinkSync(join(outside, 'site.css'), join(dest, 'static/site.css'));
+  const before = snapshot(outside);
+  const r = await run(copyOp, { src: 'code', dest, owner: 'nobody', mode: 0o644 }, { baseDir: fixtures });
+  assert.ok(r.changed);
+  assert.is(snapshot(outside), before, 'nothing outside dest was changed through the links');
+  for (const f of ['app.py', 'static/site.css']) {
+    assert.ok(lstatSync(join(dest, f)).isFile(), `${f} is now a regular file, not the planted link`);
+    assert.is(statSync(join(dest, f)).uid, 65534);
+    assert.is(statSync(join(dest, f)).mode & 0o7777, 0o644);
+  }
+  const again = await run(copyOp, { src: 'code', dest, owner: 'nobody', mode: 0o644 }, { baseDir: fixtures });
+  assert.not.ok(again.changed, 'a second run changes nothing');
+});
+
+test('a directory copy refuses a symlink planted where a source folder goes', async () => {
+  const dir = scratch();
+  const outside = join(dir, 'outside');
+  mkdirSync(outside);
+  const dest = join(dir, 'webapp');
+  mkdirSync(dest);
+  symlinkSync(outside, join(dest, 'static'));
+  const before = snapshot(outside);
+  let err: Error | undefined;
+  try { await run(copyOp, { src: 'code', dest, owner: 'nobody' }, { baseDir: fixtures }); } catch (e) { err = e as Error; }
+  assert.match(err?.message ?? '', 'static exists as a link, not a directory');
+  assert.is(snapshot(outside), before);
 });
 
 test.run();
