@@ -1,4 +1,7 @@
-import { redact } from './secret.js';
+import { inspect } from 'node:util';
+import './report/debug-log.js';
+import { escapeLine, escapeText } from './report/escape.js';
+import { redact } from './report/redact.js';
 
 /** Where in the user's code a task was declared. */
 export interface CallSite {
@@ -51,33 +54,62 @@ export class ShipshapeError extends Error {
   readonly unreachable: boolean;
 
   constructor(summary: string, ctx: ErrorContext = {}) {
-    super(redact(summary), ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    super(escapeText(redact(summary)), ctx.cause === undefined ? undefined : { cause: redactCause(ctx.cause) });
     this.name = 'ShipshapeError';
-    this.host = ctx.host;
-    this.task = ctx.task;
+    this.host = opt(ctx.host);
+    this.task = opt(ctx.task);
     this.op = ctx.op;
-    this.command = ctx.command === undefined ? undefined : redact(ctx.command);
+    this.command = opt(ctx.command);
     this.exitCode = ctx.exitCode;
-    this.stderr = ctx.stderr === undefined ? undefined : redact(ctx.stderr);
-    this.stdout = ctx.stdout === undefined ? undefined : redact(ctx.stdout);
+    this.stderr = opt(ctx.stderr);
+    this.stdout = opt(ctx.stdout);
     this.callSite = ctx.callSite;
-    this.fix = ctx.fix;
+    this.fix = opt(ctx.fix);
     this.unreachable = ctx.unreachable ?? false;
   }
 
-  /** The full text: summary, then context lines, then the fix. */
+  /**
+   * The full text: summary, then context lines, then the fix. Redacted again (a secret made
+   * after the error still counts) and with control characters of remote output shown as
+   * escapes, so it is safe to print on a terminal.
+   */
   explain(): string {
     const lines = [this.message];
-    if (this.host) lines.push(`  host:    ${this.host}`);
-    if (this.task) lines.push(`  task:    ${this.task}`);
+    if (this.host) lines.push(`  host:    ${escapeLine(this.host)}`);
+    if (this.task) lines.push(`  task:    ${escapeLine(this.task)}`);
     if (this.callSite) lines.push(`  at:      ${formatCallSite(this.callSite)}`);
     if (this.command) lines.push(`  command: ${oneLine(this.command)}`);
     if (this.exitCode !== undefined) lines.push(`  exit:    ${this.exitCode}`);
     if (this.stderr?.trim()) lines.push(`  stderr:  ${indent(this.stderr.trim())}`);
     else if (this.stdout?.trim()) lines.push(`  stdout:  ${indent(tail(this.stdout.trim()))}`);
     if (this.fix) lines.push(`  fix:     ${this.fix}`);
-    return lines.join('\n');
+    return escapeText(redact(lines.join('\n')));
   }
+}
+
+/** Redacted: each field is masked before anything joins, quotes or shortens it. */
+function opt(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : redact(s);
+}
+
+/**
+ * The cause as an Error whose message, stack and string fields are redacted, its own cause
+ * likewise: the raw original error may hold a secret (a command line, a server's answer),
+ * and whoever prints the error (Node for an uncaught one, a debug log) prints its cause.
+ */
+function redactCause(cause: unknown, depth = 0): unknown {
+  if (cause instanceof ShipshapeError) return cause;
+  if (typeof cause === 'string') return redact(cause);
+  if (!(cause instanceof Error)) return cause === null || typeof cause !== 'object' ? cause : redact(inspect(cause, { depth: 3 }));
+  const copy = new Error(redact(cause.message));
+  copy.name = cause.name;
+  copy.stack = cause.stack === undefined ? undefined : redact(cause.stack);
+  for (const [k, v] of Object.entries(cause)) {
+    if (typeof v === 'string') (copy as unknown as Record<string, unknown>)[k] = redact(v);
+    else if (typeof v === 'number' || typeof v === 'boolean') (copy as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (cause.cause !== undefined && depth < 5) copy.cause = redactCause(cause.cause, depth + 1);
+  return copy;
 }
 
 function oneLine(s: string): string {

@@ -1,5 +1,10 @@
+import { ShipshapeError } from './errors.js';
+import './report/debug-log.js';
+import { MASK, MIN_SECRET_LENGTH, registerSecret } from './report/redact.js';
+
+export { redact, redactDeep, registerSecret } from './report/redact.js';
+
 const SECRET = Symbol('shipshape.secret');
-const known = new Set<string>();
 
 /** A value that no output, diff, log or report may show. Make one with {@link secret}. */
 export interface Secret {
@@ -8,16 +13,24 @@ export interface Secret {
   toJSON(): string;
 }
 
-const MASK = '********';
-
 /**
- * Marks a value as secret: it is used where needed but shown as `********` everywhere.
+ * Marks a value as secret: it is used where needed but shown as `********` everywhere (the
+ * whole value, and each line of a value of several lines). A value of fewer than 3
+ * characters (not counting white space) is refused: masking it would mask those characters
+ * wherever they appear, and so show what it is.
  *
  * @example
  * host('db').file('/etc/app/token', { content: secret(process.env.TOKEN!), mode: 0o600 })
  */
 export function secret(value: string): Secret {
-  if (value.length >= 3) known.add(value);
+  if (typeof value !== 'string') {
+    throw new ShipshapeError(`secret() takes a string, not ${value === null ? 'null' : typeof value}`, { fix: 'pass the value as a string: secret(String(value))' });
+  }
+  if (value.trim().length < MIN_SECRET_LENGTH) {
+    throw new ShipshapeError(`secret() refuses a value shorter than ${MIN_SECRET_LENGTH} characters (not counting white space): ` +
+      'it could not be masked without masking the same characters everywhere else, which would give it away', { fix: 'use a longer secret' });
+  }
+  registerSecret(value);
   return Object.freeze({ [SECRET]: value, toString: () => MASK, toJSON: () => MASK });
 }
 
@@ -25,7 +38,7 @@ export function secret(value: string): Secret {
  * Whether a value was made by {@link secret}.
  *
  * @example
- * isSecret(secret('x'))   // true
+ * isSecret(secret('xyz'))   // true
  */
 export function isSecret(v: unknown): v is Secret {
   return typeof v === 'object' && v !== null && SECRET in v;
@@ -41,14 +54,21 @@ export function reveal(v: string | Secret): string {
   return isSecret(v) ? v[SECRET] : v;
 }
 
+/** Larger contents are not registered: every output would be searched for each of their lines. */
+const CONTENT_LIMIT = 1024 * 1024;
+
 /**
- * Replaces every known secret value in text by the mask. Used by every reporter and log.
+ * Registers the content of a file marked secret (`copy`, `file` or `template` with
+ * `secret: true`), so that it is masked wherever it shows up later, say in the diff of a
+ * `line` task on the same file. Binary content and content over 1 MiB are not registered:
+ * their diffs are never shown.
  *
  * @example
- * secret('hunter2'); redact('password=hunter2')   // 'password=********'
+ * if (a.secret) registerSecretContent(content)
  */
-export function redact(text: string): string {
-  let out = text;
-  for (const s of known) if (out.includes(s)) out = out.split(s).join(MASK);
-  return out;
+export function registerSecretContent(data: Buffer | string): void {
+  if (data.length > CONTENT_LIMIT) return;
+  const text = typeof data === 'string' ? data : data.toString('utf8');
+  if (text.includes('\0') || (Buffer.isBuffer(data) && !Buffer.from(text, 'utf8').equals(data))) return;
+  registerSecret(text);
 }
