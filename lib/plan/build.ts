@@ -10,6 +10,7 @@ import type { OpSpec } from '../ops/types.js';
 import { duplicateHandlerProblem, sameHandler } from './handlers.js';
 import type { HandlerPlan, HostPlan, Plan, PlanProblem, Segment, Task } from './types.js';
 import { findCycle } from './cycles.js';
+import { nameProblem } from '../report/escape.js';
 
 export interface BuildOptions {
   /** Host or group names; only these hosts run. */
@@ -140,12 +141,21 @@ function describe(op: OpSpec<unknown> | undefined, args: unknown, kind: string):
 }
 
 function validateHost(h: HostPlan, problems: PlanProblem[], recipeFailed: boolean): void {
+  // Names are printed on report lines: one with a newline or an escape sequence could forge them.
+  const hostName = nameProblem('host name', h.name);
+  if (hostName) problems.push({ message: hostName, host: h.name });
+  for (const x of h.handlers) {
+    const p = nameProblem('handler name', x.name);
+    if (p) problems.push({ message: p, host: h.name, callSite: x.callSite });
+  }
   const names = new Set(h.handlers.map((x) => x.name));
   const all = [...h.tasks, ...h.handlers.flatMap((x) => x.tasks)];
   for (const t of all) {
     const at = (message: string) => problems.push({ message, host: h.name, task: t.name, callSite: t.callSite });
     const optionTypes = optionProblems(t.options);
     for (const p of optionTypes) at(p);
+    const taskName = typeof t.options.name === 'string' ? nameProblem('task name', t.options.name) : undefined;
+    if (taskName) at(taskName);
     if (!t.op) { at(`unknown operation ${JSON.stringify(t.kind)}${didYouMean(t.kind, Object.keys(ops))}`); continue; }
     const { unknown, types } = argProblems(t.op, t.args);
     for (const p of [...unknown, ...types]) at(p);

@@ -1,22 +1,30 @@
 import { createTwoFilesPatch } from 'diff';
 import pc from 'picocolors';
 import type { Change } from '../ops/types.js';
+import { escapeLine, escapeText } from './escape.js';
+import { redact, redactLines } from './redact.js';
 
 /**
- * A unified diff of a content change; secret contents are never shown.
+ * A unified diff of a content change, safe to print: a secret content is never shown;
+ * otherwise secrets are masked in the contents before they are diffed and again in each line
+ * of the diff (a secret of several lines is split over diff lines, each with its prefix), and
+ * control characters are shown as escapes. Colour, when asked, comes last.
  *
  * @example
  * renderContentDiff({ what: 'content', content: { path: '/etc/motd', before: 'a\n', after: 'b\n' } })   // '--- /etc/motd ... -a +b'
  */
 export function renderContentDiff(c: Change, color = false): string | undefined {
   if (!c.content) return undefined;
-  const { path, before, after, secret } = c.content;
+  const { before, after, secret } = c.content;
+  const path = escapeLine(redact(c.content.path));
   if (secret) return `--- ${path}\n+++ ${path}\n(content is secret: not shown)\n`;
   if (before.includes('\0') || after.includes('\0')) return `Binary files ${path} differ\n`;
-  const patch = createTwoFilesPatch(path, path, before, after, 'before', 'after', { context: 3 });
-  const body = patch.split('\n').slice(1).join('\n'); // drop the "Index"/"====" header
-  if (!color) return body;
+  const patch = createTwoFilesPatch(path, path, redactLines(before), redactLines(after), 'before', 'after', { context: 3 });
+  // Drop the "Index"/"====" header.
+  const lines = patch.split('\n').slice(1).map((l) => escapeText(redact(l)));
+  if (!color) return lines.join('\n');
   const paint = pc.createColors(true);
-  return body.split('\n').map((l) => l.startsWith('+') && !l.startsWith('+++') ? paint.green(l)
+  return lines.map((l) => l.startsWith('+') && !l.startsWith('+++') ? paint.green(l)
     : l.startsWith('-') && !l.startsWith('---') ? paint.red(l) : l.startsWith('@@') ? paint.cyan(l) : l).join('\n');
 }
+

@@ -1,10 +1,11 @@
 import pc from 'picocolors';
 import { formatCallSite } from '../errors.js';
-import { redact } from '../secret.js';
 import { renderContentDiff } from './diff.js';
 import { changeText } from './change-text.js';
+import { escapeLine, escapeText } from './escape.js';
 import type { EngineEvent, Reporter, TaskResult } from './events.js';
 import { recap } from './recap.js';
+import { redact } from './redact.js';
 
 export interface PlainReporterOptions {
   write?: (text: string) => void;
@@ -21,9 +22,15 @@ function statusText(r: TaskResult, check: boolean): string {
   return r.status;
 }
 
+/** A name as shown: redacted, then on one line with control characters as escapes. */
+const shown = (s: string) => escapeLine(redact(s));
+
 /**
  * One line per task (`host | task | status`), diffs when asked, errors in full, and an
- * Ansible-style recap at the end. All text is redacted of secrets.
+ * Ansible-style recap at the end. All text is redacted of secrets before anything else is
+ * done to it; a status line is one line whatever names and values it holds (control
+ * characters, newlines too, are shown as escapes such as `\n` and `\x1b`), and in longer text
+ * (errors, remote stderr, diffs) every control character but newline and tab is.
  *
  * @example
  * await deploy({ reporter: plainReporter({ diff: true }) })
@@ -34,41 +41,49 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
   const c = pc.createColors(color);
   const paint = (status: string, s: string) => status === 'changed' ? c.yellow(s)
     : status === 'failed' || status === 'unreachable' || status === 'aborted' ? c.red(s) : status === 'skipped' ? c.cyan(s) : c.green(s);
-  const out = (s: string) => write(redact(s) + '\n');
+  // Text of several lines; a status line goes through `line`. Colour comes after both.
+  const out = (s: string) => write(escapeText(redact(s)) + '\n');
+  const line = (status: string | undefined, s: string) => {
+    const safe = escapeLine(redact(s));
+    write((status ? paint(status, safe) : safe) + '\n');
+  };
   return (e: EngineEvent) => {
     switch (e.type) {
       case 'plan-invalid':
         out(`The plan is invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}); no host was contacted:`);
         for (const p of e.problems) {
-          const where = [p.host && `host ${p.host}`, p.task && `task "${p.task}"`].filter(Boolean).join(', ');
-          out(`  - ${where ? where + ': ' : ''}${p.message}${p.callSite ? `\n      at ${formatCallSite(p.callSite)}` : ''}`);
+          const where = [p.host && `host ${shown(p.host)}`, p.task && `task "${shown(p.task)}"`].filter(Boolean).join(', ');
+          // A problem is one line: names in messages are not always quoted.
+          line(undefined, `  - ${where ? where + ': ' : ''}${p.message}`);
+          if (p.callSite) line(undefined, `      at ${formatCallSite(p.callSite)}`);
         }
         break;
       case 'run-start':
         out(`${e.check ? 'Checking' : 'Deploying'} ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}, ${e.tasks} task${e.tasks === 1 ? '' : 's'}${e.check ? ' (check mode: nothing is changed)' : ''}`);
         break;
       case 'handlers-pending':
-        if (e.names.length) out(paint('changed', `${e.host} | handlers pending from an earlier run: ${e.names.join(', ')} | ${e.names.length === 1 ? 'it runs' : 'they run'} in this one`));
-        if (e.undeclared.length) out(`${e.host} | recorded as pending but not declared by this plan (left recorded): ${e.undeclared.join(', ')}`);
+        if (e.names.length) line('changed', `${shown(e.host)} | handlers pending from an earlier run: ${e.names.map(shown).join(', ')} | ${e.names.length === 1 ? 'it runs' : 'they run'} in this one`);
+        if (e.undeclared.length) line(undefined, `${shown(e.host)} | recorded as pending but not declared by this plan (left recorded): ${e.undeclared.map(shown).join(', ')}`);
         break;
       case 'warning':
-        out(paint('changed', `${e.host ? `${e.host} | ` : ''}warning: ${e.message}`));
+        write(paint('changed', escapeText(redact(`${e.host ? `${shown(e.host)} | ` : ''}warning: ${e.message}`))) + '\n');
         break;
       case 'host-unreachable':
-        out(paint('unreachable', `${e.host} | UNREACHABLE | ${e.error.message}`));
+        write(paint('unreachable', escapeText(redact(`${shown(e.host)} | UNREACHABLE | ${e.error.message}`))) + '\n');
         out(e.error.explain().split('\n').slice(1).join('\n'));
         break;
       case 'task-end': {
         const r = e.result;
         if (o.verbose === false && (r.status === 'ok' || r.status === 'skipped')) break;
-        const label = e.task.handler ? `handler ${e.task.handler}: ${e.task.name}` : e.task.name;
+        const label = e.task.handler ? `handler ${shown(e.task.handler)}: ${shown(e.task.name)}` : shown(e.task.name);
         const extra = r.status === 'changed' ? ` (${r.changes.map(changeText).join(', ')})` : r.reason && (r.status === 'skipped' || r.status === 'aborted') ? ` (${r.reason})` : '';
         const unsure = r.uncertain ? ` | cannot know yet: ${r.uncertain}` : '';
-        out(paint(r.status, `${e.task.host} | ${label} | ${statusText(r, e.check)}${extra}${unsure}`));
+        line(r.status, `${shown(e.task.host)} | ${label} | ${statusText(r, e.check)}${extra}${unsure}`);
         if (o.diff && r.status === 'changed') {
           for (const c of r.changes) {
+            // Already redacted and escaped line by line (and maybe coloured).
             const d = renderContentDiff(c, color);
-            if (d) out(d.trimEnd());
+            if (d) write(d.trimEnd() + '\n');
           }
         }
         if (r.error && !r.wouldFail) out(r.error.explain().split('\n').map((l, i) => (i === 0 ? `  error: ${l}` : l)).join('\n'));

@@ -1,19 +1,21 @@
+import { escapeLine } from './escape.js';
 import type { HostStats } from './events.js';
+import { redact } from './redact.js';
 
 /**
- * Ansible's PLAY RECAP, one line per host.
+ * Ansible's PLAY RECAP, one line per host; a host name is shown redacted and on one line
+ * (control characters as escapes), so no name can print a line of its own.
  *
  * @example
  * recap({ 'web-01': { ok: 17, changed: 0, failed: 0, skipped: 0, unreachable: 0 } })
  * // RECAP\n// web-01 : ok=17  changed=0  unreachable=0  failed=0  skipped=0
  */
 export function recap(hosts: Record<string, HostStats>): string {
-  const names = Object.keys(hosts);
-  const w = Math.max(4, ...names.map((n) => n.length));
+  const rows = Object.entries(hosts).map(([n, s]) => [escapeLine(redact(n)), s] as const);
+  const w = Math.max(4, ...rows.map(([n]) => n.length));
   const lines = ['RECAP'];
-  for (const n of names) {
-    const s = hosts[n]!;
-    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}${s.aborted ? `  aborted=${s.aborted}` : ''}`);
+  for (const [n, s] of rows) {
+    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}`);
   }
   return lines.join('\n');
 }
