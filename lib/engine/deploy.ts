@@ -3,7 +3,7 @@ import { DEPLOY_FLAGS, parseFlags } from '../flags.js';
 import { ShipshapeError } from '../errors.js';
 import { buildPlan } from '../plan/build.js';
 import type { EngineEvent, Reporter, RunSummary } from '../report/events.js';
-import { jsonReporter } from '../report/json.js';
+import { jsonPathProblem, jsonReporter } from '../report/json.js';
 import { liveReporter } from '../report/live.js';
 import { plainReporter } from '../report/plain.js';
 import { connectHost } from '../transport/connect.js';
@@ -86,10 +86,13 @@ export async function deployProject(project: Project, options: DeployOptions = {
   }
   const tty = process.stdout.isTTY === true && !process.env.CI;
   const reporters: Reporter[] = [o.reporter ?? (tty ? liveReporter({ diff: o.diff }) : plainReporter({ diff: o.diff })), ...(o.listeners ?? [])];
-  if (o.json) reporters.push(jsonReporter(o.json));
+  // A report that cannot be written is a plan problem, found before any host is contacted.
+  const jsonProblem = o.json === undefined ? undefined : jsonPathProblem(o.json);
+  if (o.json && !jsonProblem) reporters.push(jsonReporter(o.json, { diff: o.diff }));
   const emit = (e: EngineEvent) => { for (const r of reporters) r(e); };
 
   const { plan, problems } = buildPlan(project, { limit: o.limit });
+  if (jsonProblem) problems.push({ message: jsonProblem });
   if (problems.length) {
     emit({ type: 'plan-invalid', problems });
     return { ok: false, hosts: {}, check: !!o.check, aborted: false, durationMs: 0, problems, exitCode: setExit(4) };

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
+import { registerSecretContent } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, words, type StatResult } from './common.js';
@@ -22,6 +23,8 @@ export interface CopyArgs extends Attrs {
   dest: string;
   /** Mode of the directories a directory copy creates or manages (default 0755 for new ones). */
   dirMode?: number | string;
+  /** The content is secret: never shown in diffs or reports, and masked wherever it shows up. */
+  secret?: boolean;
 }
 
 /** What the probe needs beyond the args: where relative local paths resolve. */
@@ -45,7 +48,7 @@ interface DirPlan {
  */
 export const copyOp: OpSpec<CopyArgs> = {
   kind: 'copy',
-  keys: { ...ATTR_KEYS, src: 'string', dest: 'string', dirMode: 'mode' },
+  keys: { ...ATTR_KEYS, src: 'string', dest: 'string', dirMode: 'mode', secret: 'boolean' },
   describe: (a) => `copy ${a.src} → ${a.dest}`,
 
   validate(a, ctx) {
@@ -100,7 +103,8 @@ export const copyOp: OpSpec<CopyArgs> = {
     const path = where === 'into' ? `${a.dest.replace(/\/$/, '')}/${basename(a.src)}` : a.dest;
     const state = parseContentProbe(rest.join('\n'));
     const content = readFileSync(local);
-    const changes = fileChanges(path, content, state, a, ctx.host);
+    if (a.secret) registerSecretContent(content);
+    const changes = fileChanges(path, content, state, a, ctx.host, a.secret === true);
     const data: PutData & { defaultMode: number } = { path, content, state, defaultMode: defaultFileMode(statSync(local).mode) };
     return { changes, data, noop: `${path} has the same content, owner and mode` };
   },
@@ -184,10 +188,11 @@ function dirDiff(a: CopyArgs, local: string, s: Record<string, string>, ctx: OpC
     }
     if (cur.type === 'directory' || cur.type === 'other') throw conflict(path, cur.type, 'file');
     const content = readFileSync(e.abs);
+    if (a.secret) registerSecretContent(content);
     // A symlink on the host is replaced by the file (the upload renames over it), whatever it
     // points to: its target's checksum says nothing about the path, and is never chmod-ed.
     const state = cur.type === 'link' ? { stat: { type: 'absent' as const } } : { stat: cur, sha256: sums.get(e.rel) };
-    const c = contentChange(path, content, state);
+    const c = contentChange(path, content, state, a.secret === true);
     if (c) {
       changes.push({ ...c, what: `content ${e.rel}`, before: cur.type === 'absent' ? 'absent' : cur.type === 'link' ? 'link' : c.before });
       plan.puts.push(...fileActions({ path, content, state }, a, [c], defaultFileMode(e.mode)));

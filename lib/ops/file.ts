@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
-import { isSecret, type Secret } from '../secret.js';
+import { isSecret, registerSecretContent, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, oneOfProblem } from './common.js';
@@ -24,6 +24,11 @@ export interface FileArgs extends Attrs {
   target?: string;
   /** Replace an existing file or directory by the link. */
   force?: boolean;
+  /**
+   * The content (from `content` or `src`) is secret: never shown in diffs or reports, and
+   * masked wherever it shows up. A `content` made with secret() is secret without it.
+   */
+  secret?: boolean;
 }
 
 function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
@@ -38,7 +43,7 @@ function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
  */
 export const fileOp: OpSpec<FileArgs> = {
   kind: 'file',
-  keys: { ...ATTR_KEYS, path: 'string', state: 'string', content: 'content', src: 'string', target: 'string', force: 'boolean' },
+  keys: { ...ATTR_KEYS, path: 'string', state: 'string', content: 'content', src: 'string', target: 'string', force: 'boolean', secret: 'boolean' },
   describe: (a) => `file ${a.path}${stateOf(a) === 'file' ? '' : ` (${stateOf(a)})`}`,
 
   validate(a, ctx) {
@@ -86,7 +91,8 @@ export const fileOp: OpSpec<FileArgs> = {
     if (a.content !== undefined) content = toBuffer(a.content);
     else if (a.src !== undefined) content = readFileSync(resolve(ctx.baseDir, a.src));
     else if (cur === 'absent') content = Buffer.alloc(0);
-    if (content !== undefined) changes.push(...fileChanges(a.path, content, state, a, ctx.host, isSecret(a.content)));
+    if (content !== undefined && a.secret) registerSecretContent(content);
+    if (content !== undefined) changes.push(...fileChanges(a.path, content, state, a, ctx.host, isSecret(a.content) || a.secret === true));
     else changes.push(...attrChanges(a, state.stat));
     const data: PutData = { path: a.path, content: content ?? Buffer.alloc(0), state };
     return { changes, data, noop: content ? 'content, owner and mode are as wanted' : 'file exists with the wanted owner and mode' };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Mustache from 'mustache';
 import { ShipshapeError } from '../errors.js';
-import { isSecret, reveal } from '../secret.js';
+import { isSecret, registerSecretContent, reveal } from '../secret.js';
 import { ATTR_KEYS, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem } from './common.js';
 import { contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
@@ -14,6 +14,11 @@ export interface TemplateArgs extends Attrs {
   dest: string;
   /** Variables for the template, over the host's inventory variables. */
   vars?: Record<string, unknown>;
+  /**
+   * The rendered content is secret: never shown in diffs or reports, and masked wherever it
+   * shows up. A template whose vars hold a secret() is never shown in diffs without it.
+   */
+  secret?: boolean;
 }
 
 type Token = [string, string, number, number, Token[]?, number?];
@@ -129,7 +134,7 @@ function missingMessage(label: string, missing: Missing[]): string {
  */
 export const templateOp: OpSpec<TemplateArgs> = {
   kind: 'template',
-  keys: { ...ATTR_KEYS, src: 'template', dest: 'string', vars: 'object' },
+  keys: { ...ATTR_KEYS, src: 'template', dest: 'string', vars: 'object', secret: 'boolean' },
   describe: (a) => `template ${srcLabel(a.src)} → ${a.dest}`,
 
   validate(a, ctx) {
@@ -172,7 +177,8 @@ export const templateOp: OpSpec<TemplateArgs> = {
     if (missing.length) throw new ShipshapeError(missingMessage(srcLabel(a.src), missing), { host: ctx.host });
     const content = Buffer.from(Mustache.render(text, full, {}, { escape: String }), 'utf8');
     const state = parseContentProbe(probed.stdout);
-    const changes = fileChanges(a.dest, content, state, a, ctx.host, seen.secret);
+    if (a.secret) registerSecretContent(content);
+    const changes = fileChanges(a.dest, content, state, a, ctx.host, seen.secret || a.secret === true);
     const data: PutData = { path: a.dest, content, state };
     return { changes, data, noop: `${a.dest} has the rendered content, owner and mode` };
   },
