@@ -192,7 +192,7 @@ export class Target {
    * restarted service. A handler notified again later runs again at the end.
    * @example host('web-01').copy('app.py', '/opt/app/app.py', { notify: 'restart app' }).flushHandlers().waitFor({ port: 5000 })
    */
-  flushHandlers(opts: Pick<CommonOptions, 'name' | 'when'> = {}): this {
+  flushHandlers(opts: { handlers?: string[] } & Pick<CommonOptions, 'name' | 'when'> = {}): this {
     if (this.kind === 'handler') throw new ShipshapeError('a handler cannot flush handlers');
     return this.add('flushHandlers', {}, opts);
   }

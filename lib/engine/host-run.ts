@@ -245,7 +245,8 @@ export class HostRun {
   private async flush(t: Task): Promise<void> {
     const info = taskInfo(t);
     this.o.emit({ type: 'task-start', task: info });
-    const queued = this.plan.handlers.filter((h) => this.queued.has(h.name)).map((h) => h.name);
+    const only = (t.args as { handlers?: string[] }).handlers;
+    const queued = this.plan.handlers.filter((h) => this.queued.has(h.name) && (!only || only.includes(h.name))).map((h) => h.name);
     if (t.options.when && !t.options.when(this.facts!)) {
       this.skip(t, 'when was false');
       return;
@@ -253,16 +254,16 @@ export class HostRun {
     // The flush's own line comes first; the handlers' lines follow it.
     this.stats.ok++;
     this.o.emit({ type: 'task-end', task: info, result: { status: 'ok', changes: [], reason: queued.length ? `running ${queued.join(', ')}` : 'no handler is queued', durationMs: 0 }, check: this.o.check });
-    await this.runHandlers();
+    await this.runHandlers(only ? new Set(only) : undefined);
     for (const n of this.handlersDone) this.queued.delete(n);
     this.handlersDone.clear();
   }
 
   /** Runs the queued handlers once each, in declaration order; a handler may notify others. */
-  async runHandlers(): Promise<void> {
+  async runHandlers(only?: Set<string>): Promise<void> {
     const done = this.handlersDone;
     for (;;) {
-      const next = this.plan.handlers.find((h) => this.queued.has(h.name) && !done.has(h.name));
+      const next = this.plan.handlers.find((h) => this.queued.has(h.name) && !done.has(h.name) && (!only || only.has(h.name)));
       if (!next) return;
       done.add(next.name);
       const force = this.o.forceHandlers === true && this.failed;

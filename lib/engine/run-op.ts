@@ -76,8 +76,8 @@ export async function executeActions(
     const r = await t.exec(a.command, { stdin, become, timeoutMs: a.timeoutMs, signal });
     results.push(r);
     if (!(a.okCodes ?? [0]).includes(r.code)) {
-      throw new ShipshapeError(`command failed with exit code ${r.code}`, {
-        ...ctx, command: a.command, exitCode: r.code, stderr: r.stderr, stdout: r.stdout,
+      throw new ShipshapeError(a.failure ?? `command failed with exit code ${r.code}`, {
+        ...ctx, command: a.shown ?? a.command, exitCode: r.code, stderr: r.stderr, stdout: r.stdout,
       });
     }
   }

@@ -5,7 +5,10 @@
  */
 import type { OpSpec } from './types.js';
 
-export type FlushHandlersArgs = Record<string, never>;
+export interface FlushHandlersArgs {
+  /** Only these handlers (when queued); default: every queued handler. */
+  handlers?: string[];
+}
 
 /**
  * @example
@@ -15,9 +18,9 @@ export type FlushHandlersArgs = Record<string, never>;
  */
 export const flushHandlersOp: OpSpec<FlushHandlersArgs> = {
   kind: 'flushHandlers',
-  keys: {},
-  describe: () => 'run the queued handlers now',
-  validate: () => [],
+  keys: { handlers: 'string[]' },
+  describe: (a) => (a.handlers?.length ? `run ${a.handlers.join(', ')} now, if queued` : 'run the queued handlers now'),
+  validate: (a) => (a.handlers !== undefined && a.handlers.length === 0 ? ['handlers is empty: name at least one handler, or leave it out to flush them all'] : []),
   probe: () => undefined,
   diff: () => ({ changes: [], noop: 'no handler is queued' }),
   apply: () => [],

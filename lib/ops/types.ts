@@ -64,7 +64,13 @@ export interface Diff {
 
 /** A step of apply: a command, or a file upload. Pure data, so apply is table-tested. */
 export type Action =
-  | { kind: 'exec'; command: string; stdin?: string | Buffer | Secret; okCodes?: number[]; timeoutMs?: number }
+  | {
+    kind: 'exec'; command: string; stdin?: string | Buffer | Secret; okCodes?: number[]; timeoutMs?: number;
+    /** The error's first line when it fails, instead of "command failed with exit code N". */
+    failure?: string;
+    /** How the command is shown in errors, when the script itself says little (a long bash loop). */
+    shown?: string;
+  }
   | { kind: 'put'; path: string; data: string | Buffer | Secret; mode?: number; owner?: string; group?: string };
 
 /** What an operation can read while diffing: local files and the host's facts. */

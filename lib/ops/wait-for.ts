@@ -222,7 +222,10 @@ done
 echo ${quote(summary)} "(last: $last; $n attempt$([ $n -eq 1 ] || echo s))"
 ${a.message ? `echo ${quote(a.message)}\n` : ''}${logTails(logFiles(a), ERROR_LINES - headLines)}} >&2
 exit 1`;
-    return [{ kind: 'exec', command: inBash(script, "echo 'waitFor needs bash on the host' >&2; exit 1"), timeoutMs: (timeout + attempt + 30) * 1000 }];
+    return [{
+      kind: 'exec', command: inBash(script, "echo 'waitFor needs bash on the host' >&2; exit 1"), timeoutMs: (timeout + attempt + 30) * 1000,
+      failure: summary, shown: `waitFor ${target(a)} (bash /dev/tcp, retried for ${timeout} s)`,
+    }];
   },
 };
 

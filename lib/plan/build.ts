@@ -171,8 +171,9 @@ function validateHost(h: HostPlan, problems: PlanProblem[], recipeFailed: boolea
     }
     if (recipeFailed) continue;
     const notify = t.options.notify === undefined ? [] : Array.isArray(t.options.notify) ? t.options.notify : [t.options.notify];
-    for (const n of notify) {
-      if (typeof n === 'string' && !names.has(n)) at(`notify ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));
+    const flushed = t.kind === 'flushHandlers' ? (t.args as { handlers?: unknown }).handlers : undefined;
+    for (const [label, n] of [...notify.map((x) => ['notify', x] as const), ...(Array.isArray(flushed) ? flushed : []).map((x) => ['flushHandlers', x] as const)]) {
+      if (typeof n === 'string' && !names.has(n)) at(`${label} ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));
     }
   }
 }

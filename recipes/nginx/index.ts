@@ -191,6 +191,8 @@ export const nginxProxySite = recipe('nginxProxySite', (t: Target, params: Nginx
     vars: { listen: p.listen, serverName: p.serverName ?? false, content: p.content, contentRoot: p.contentRoot, port: p.port },
   })
     .file(`/etc/nginx/sites-enabled/${p.site}`, { state: 'link', target: available, notify });
+  // The reload happens before the final check, so a changed listen port is checked after it.
+  if (p.health) t.flushHandlers({ handlers: [RELOAD_NGINX, check], name: `reload nginx now if its config changed` });
   waitForSite(t, p, `site ${p.site} is not serving through nginx (a 502 means the app behind it is down)`);
 }, { params: NGINX_PROXY_SITE_PARAMS });
 

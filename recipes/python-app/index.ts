@@ -220,6 +220,9 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
       unless: `supervisorctl status ${prog} 2>/dev/null | grep -q RUNNING`,
       name: `${p.program} running under supervisor`,
     });
+  // A restart queued above (or left pending by a failed run) happens before the check, so the
+  // check sees the new config: a new port answers only after the restart.
+  if (p.health) t.flushHandlers({ handlers: [UPDATE_SUPERVISOR, restart], name: `restart ${p.program} now if it changed` });
   waitForApp(t, p, `${p.program} is not serving with the code and config now on the host: fix it and run again`);
 }, { params: PYTHON_APP_PARAMS });
 

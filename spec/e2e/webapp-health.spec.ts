@@ -70,8 +70,9 @@ test('with runAs www-data a fresh host serves Hello, World! through nginx, and a
     assert.ok(first.changed('hc-01').includes(t), `${t} changed (changed: ${first.changed('hc-01').join(', ')})`);
   }
   assert.equal(first.waits('hc-01').map((w) => w.replace(/: \w+$/, '')), [
-    'app answers HTTP on port 5000', 'site app-nginx.conf answers on port 80',
-    'handler restart app: app answers HTTP on port 5000', 'handler check nginx site app-nginx.conf: site app-nginx.conf answers on port 80',
+    // Each recipe runs its queued restart or reload before its own final check (flushHandlers).
+    'handler restart app: app answers HTTP on port 5000', 'app answers HTTP on port 5000',
+    'handler check nginx site app-nginx.conf: site app-nginx.conf answers on port 80', 'site app-nginx.conf answers on port 80',
   ]);
   assert.equal(await page(webUrl(host)), { status: 200, body: 'Hello, World!\n' });
   assert.equal(await gunicornUsers(), ['www-data']);
@@ -132,6 +133,18 @@ test('the fixed app deploys: the run succeeds and serves the page, and the next 
   const again = await deployWebapp(clusterFile, { runAs: 'www-data' });
   assertOk(again, 'run after the fix');
   assert.is(again.result.hosts['hc-01']?.changed, 0, again.changed('hc-01').join(', '));
+});
+
+test('a new app port: the app is restarted before its check, nginx proxies to the new port, and the page is served', async () => {
+  // Before flushHandlers the final check ran against the old process and failed on the new port.
+  const moved = await deployWebapp(clusterFile, { runAs: 'www-data', port: 5001 });
+  assertOk(moved, 'port change');
+  assert.ok(moved.handlersRun('hc-01').includes('handler restart app: app answers HTTP on port 5001'), moved.handlersRun('hc-01').join(', '));
+  assert.is(await root("bash -c 'exec 3<>/dev/tcp/127.0.0.1/5001 && echo open' 2>&1"), 'open', 'gunicorn listens on 5001');
+  assert.equal(await page(webUrl(host)), { status: 200, body: 'Hello, World!\n' });
+  const back = await deployWebapp(clusterFile, { runAs: 'www-data' });
+  assertOk(back, 'port back to 5000');
+  assert.equal(await page(webUrl(host)), { status: 200, body: 'Hello, World!\n' });
 });
 
 // ---- the op itself, applied twice ----

@@ -141,4 +141,27 @@ test('flushHandlers() runs the queued handlers at that point; a later notificati
   } finally { cleanup(); }
 });
 
+test('flushHandlers({ handlers }) runs only those; the others still run at the end; an unknown name is a plan error', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const log = join(dir, 'log');
+    const p = createProject();
+    p.host('box', { transport: 'local', stateDir: join(dir, 'state') })
+      .file(join(dir, 'a'), { content: 'a\n', notify: ['reload', 'restart'] })
+      .flushHandlers({ handlers: ['restart'] })
+      .shell(`echo after-flush >> ${log}`, { name: 'after' })
+      .handler('reload', (h) => h.shell(`echo reload >> ${log}`))
+      .handler('restart', (h) => h.shell(`echo restart >> ${log}`));
+    const r = await run(p);
+    assert.is(r.result.exitCode, 0);
+    assert.is(readFileSync(log, 'utf8'), 'restart\nafter-flush\nreload\n');
+
+    const q = createProject();
+    q.host('box', { transport: 'local', stateDir: join(dir, 'state') }).flushHandlers({ handlers: ['nope'] }).handler('restart', (h) => h.shell('true'));
+    const bad = await run(q);
+    assert.is(bad.result.exitCode, 4);
+    assert.match(bad.result.problems?.[0]?.message ?? '', 'flushHandlers "nope" names no handler of this host');
+  } finally { cleanup(); }
+});
+
 test.run();

@@ -27,6 +27,7 @@ function plan(params: WebappParams = {}) {
 const dest = (t: Task) => {
   const a = t.args as Record<string, string | string[]>;
   if (t.kind === 'waitFor') return `${a.host ?? '127.0.0.1'}:${a.port}${a.path ?? ''}`;
+  if (t.kind === 'flushHandlers') return (a.handlers as string[]).join(', ');
   return String(a.dest ?? a.path ?? a.name ?? (a.packages as string[] | undefined)?.join(' ') ?? a.command ?? (a.argv as string[] | undefined)?.join(' ') ?? a.requirements);
 };
 
@@ -65,9 +66,11 @@ test('builds a valid plan with the seed playbook\'s tasks in its order, at its p
     'file /var/log/gunicorn-access.log',
     'service supervisor',
     `shell ${dest(host!.tasks[16]!)}`,
+    'flushHandlers update supervisor, restart app',
     'waitFor 127.0.0.1:5000/',
     'template /etc/nginx/sites-available/app-nginx.conf',
     'file /etc/nginx/sites-enabled/app-nginx.conf',
+    'flushHandlers reload nginx, check nginx site app-nginx.conf',
     'waitFor 127.0.0.1:80/',
   ]);
   assert.equal(host!.handlers.map((h) => h.name), ['reload nginx', 'update supervisor', 'restart app', 'check nginx site app-nginx.conf']);
@@ -225,7 +228,7 @@ test('nginxSite and pythonApp are usable alone', () => {
   assert.equal(problems, []);
   const a = built.hosts.find((h) => h.name === 'a')!;
   const b = built.hosts.find((h) => h.name === 'b')!;
-  assert.is(a.tasks.length, 8);
+  assert.is(a.tasks.length, 9);
   assert.equal(a.handlers.map((h) => h.name), ['reload nginx', 'check nginx site app-nginx.conf']);
   assert.ok(b.tasks.some((t) => dest(t) === '/etc/supervisor/conf.d/api_supervisor.conf'));
   assert.equal(b.handlers.map((h) => h.name), ['update supervisor', 'restart api']);
