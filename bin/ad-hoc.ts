@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { execOnHosts, factsOfHosts, selectHosts, type AdHocOptions, type AdHocResult } from '../lib/engine/ad-hoc.js';
 import type { Flag, ParsedFlags } from '../lib/flags.js';
 import { Inventory } from '../lib/inventory/inventory.js';
+import { escapeText } from '../lib/report/escape.js';
+import { redact } from '../lib/report/redact.js';
 import { ACCEPT, FORKS, HELP, INVENTORY, LIMIT, usageError, type Command } from './command.js';
 
 const AD_HOC_FLAGS: Flag[] = [INVENTORY, LIMIT, FORKS, ACCEPT];
@@ -44,7 +46,8 @@ export const EXEC_COMMAND: Command = {
       for (const r of results) {
         if (!r.ok) { console.log(unreachable(r)); continue; }
         console.log(`${r.host} | rc=${r.value.code} >>`);
-        process.stdout.write(r.value.stdout + r.value.stderr);
+        // The host's output cannot drive this terminal (ESC/OSC sequences shown as escapes) nor show a secret.
+        process.stdout.write(escapeText(redact(r.value.stdout + r.value.stderr)));
       }
       return results.some((r) => r.ok && r.value.code !== 0) ? 2 : results.some((r) => !r.ok) ? 3 : 0;
     };

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { closestMatch } from '../lib/did-you-mean.js';
 import { ShipshapeError, toShipshapeError } from '../lib/errors.js';
 import { flagHelp, parseFlags, type Flag } from '../lib/flags.js';
+import { escapeText } from '../lib/report/escape.js';
+import { redact } from '../lib/report/redact.js';
 import { EXEC_COMMAND, FACTS_COMMAND } from './ad-hoc.js';
 import { HELP, usageError, type Command } from './command.js';
 import { LAB_COMMAND } from './lab.js';
@@ -92,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
 /** Every error through ShipshapeError.explain(); the stack only under DEBUG=shipshape*. */
 function report(e: unknown): void {
   console.error(toShipshapeError(e).explain());
-  if (/shipshape/.test(process.env.DEBUG ?? '') && e instanceof Error) console.error(e.stack);
+  if (/shipshape/.test(process.env.DEBUG ?? '') && e instanceof Error) console.error(escapeText(redact(e.stack ?? '')));
 }
 
 process.exitCode = await main(process.argv.slice(2));
