@@ -26,7 +26,8 @@ const APT_GET = ['apt-get', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', '-o', '
 const ENV = 'DEBIAN_FRONTEND=noninteractive';
 // Debian policy: lower case, digits, + - . ; at least two characters, starting alphanumeric.
 const NAME = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?$/;
-const VERSION = /^(?:\d+:)?[0-9][A-Za-z0-9.+~-]*(?:-[A-Za-z0-9.+~]+)?$/;
+// The Debian revision (`-1`) is covered by the class; a separate `(-[...]+)?` group would overlap it.
+const VERSION = /^(?:\d+:)?[0-9][A-Za-z0-9.+~-]*$/;
 
 interface Wanted { spec: string; name: string; version?: string }
 
@@ -37,7 +38,7 @@ function parsePackage(spec: string): Wanted {
 }
 
 const updates = (a: AptArgs) => a.updateCache === true || a.cacheValidTime !== undefined;
-const baseName = (name: string) => name.replace(/:.*$/, '');
+const baseName = (name: string) => (name.includes(':') ? name.slice(0, name.indexOf(':')) : name);
 
 interface Installed { status: string; version: string }
 
@@ -53,8 +54,9 @@ interface AptData { update: boolean; install: string[]; remove: string[] }
 export function parseDpkg(text: string): Map<string, Installed> {
   const out = new Map<string, Installed>();
   for (const line of text.split('\n')) {
-    const m = /^(\S+) (\S+) (\S+) (\S+) ?(\S*)$/.exec(line.trim());
-    if (m) out.set(m[1]!, { status: m[4]!, version: m[5]! });
+    // Split, not one regexp: `(\S+) ?(\S*)$` backtracked quadratically on a long field.
+    const f = line.trim().split(' ');
+    if ((f.length === 4 || f.length === 5) && f.every((x) => x !== '' && !/\s/.test(x))) out.set(f[0]!, { status: f[3]!, version: f[4] ?? '' });
   }
   return out;
 }
@@ -125,17 +127,17 @@ export const aptOp: OpSpec<AptArgs> = {
     const parts: string[] = [];
     if (names.length > 0) {
       // dpkg-query exits 1 and complains on stderr for packages it never heard of: those are absent.
-      parts.push(section('dpkg'), `LC_ALL=C dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${words(names)} 2>/dev/null; echo "rc=$?"`);
+      parts.push(section('dpkg', `LC_ALL=C dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${words(names)} 2>/dev/null; echo "rc=$?"`));
     }
-    if (a.state === 'latest' && names.length > 0) parts.push(section('policy'), `LC_ALL=C apt-cache policy -- ${words(names)} 2>/dev/null`);
+    if (a.state === 'latest' && names.length > 0) parts.push(section('policy', `LC_ALL=C apt-cache policy -- ${words(names)} 2>/dev/null`));
     else if ((a.state ?? 'present') === 'present' && names.length > 0) {
       // Candidates only for what is not installed, so an unchanged host pays one awk, no apt-cache.
       parts.push(`missing=$(LC_ALL=C dpkg-query -W -f='\${Package} \${Status}\\n' -- ${words(names)} 2>/dev/null | ` +
         `awk -v want=${quote(names.map(baseName).join(' '))} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) m[w[i]] = 1 } $4 == "installed" { delete m[$1] } END { for (k in m) print k }')`,
-      `if [ -n "$missing" ]; then ${section('policy')}; LC_ALL=C apt-cache policy -- $missing 2>/dev/null; fi`);
+      `if [ -n "$missing" ]; then ${section('policy', 'LC_ALL=C apt-cache policy -- $missing 2>/dev/null')}; fi`);
     }
     if (updates(a)) {
-      parts.push(section('lists'), `echo "$(date +%s) $(stat -c %Y ${LISTS} 2>/dev/null || echo -) $(find ${LISTS} -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n 1 | wc -l)"`);
+      parts.push(section('lists', `echo "$(date +%s) $(stat -c %Y ${LISTS} 2>/dev/null || echo -) $(find ${LISTS} -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n 1 | wc -l)"`));
     }
     return parts.join('; ');
   },

@@ -105,6 +105,18 @@ export function absolutePathProblem(label: string, value: unknown): string | und
 }
 
 /**
+ * A path without its trailing slashes (a loop: `/\/+$/` is quadratic on a long run of slashes).
+ *
+ * @example
+ * trimSlashes('/opt/venv//')   // '/opt/venv'
+ */
+export function trimSlashes(path: string): string {
+  let end = path.length;
+  while (end > 0 && path[end - 1] === '/') end--;
+  return path.slice(0, end);
+}
+
+/**
  * A problem sentence when `value` is not one of `allowed` (undefined is allowed: the default).
  *
  * @example
@@ -117,14 +129,14 @@ export function oneOfProblem(label: string, value: unknown, allowed: readonly st
 
 /**
  * Probe fragment printing `type mode owner group uid gid` of a path (links: `link mode owner
- * group target`), or `absent`.
+ * group <target as base64>`: a target may hold newlines or marker text), or `absent`.
  *
  * @example
  * (await transport.exec(statProbe('/etc/motd'))).stdout   // 'file 644 root root 0 0\n'
  */
 export function statProbe(path: string): string {
   const p = quote(path);
-  return `if [ -L ${p} ]; then printf 'link %s %s\\n' "$(stat -c '%a %U %G' ${p})" "$(readlink ${p})"; ` +
+  return `if [ -L ${p} ]; then printf 'link %s %s\\n' "$(stat -c '%a %U %G' ${p})" "$(readlink -n ${p} | base64 -w0)"; ` +
     `elif [ -e ${p} ]; then stat -c '%F %a %U %G %u %g' ${p} | sed 's/^regular empty file/file/; s/^regular file/file/'; else echo absent; fi`;
 }
 
@@ -138,6 +150,21 @@ export interface StatResult {
   linkTarget?: string;
 }
 
+const DIGITS = /^\d+$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Decodes base64 that a probe printed; undefined when it is not base64 (then the output was
+ * not what the probe prints).
+ *
+ * @example
+ * fromBase64('L2V0Yy9tb3Rk')   // Buffer '/etc/motd'
+ */
+export function fromBase64(text: string): Buffer | undefined {
+  const t = text.trim();
+  return BASE64.test(t) && t.length % 4 === 0 ? Buffer.from(t, 'base64') : undefined;
+}
+
 /**
  * Parses one line of {@link statProbe} output.
  *
@@ -145,18 +172,23 @@ export interface StatResult {
  * parseStat('file 644 root root 0 0')   // { type: 'file', mode: 420, owner: 'root', group: 'root', uid: 0, gid: 0 }
  */
 export function parseStat(line: string): StatResult {
-  const t = line.replace(/\r?\n$/, '');
+  const t = line.endsWith('\n') ? line.slice(0, line.endsWith('\r\n') ? -2 : -1) : line;
   if (t.trim() === 'absent' || t.trim() === '') return { type: 'absent' };
-  if (t.startsWith('link ')) {
-    const m = /^link (\d+) (\S+) (\S+) (.*)$/.exec(t);
-    if (!m) return { type: 'other' };
-    return { type: 'link', mode: parseInt(m[1]!, 8), owner: m[2], group: m[3], linkTarget: m[4] };
+  // Fields split on spaces, not a regexp with a lazy `(.*?)`: the type is what is left of the numbers.
+  const f = t.trim().split(' ');
+  if (f[0] === 'link') {
+    const target = f.length === 5 && DIGITS.test(f[1]!) ? fromBase64(f[4]!) : undefined;
+    if (target === undefined) return { type: 'other' };
+    return { type: 'link', mode: parseInt(f[1]!, 8), owner: f[2], group: f[3], linkTarget: target.toString('utf8') };
   }
-  const m = /^(.*?) (\d+) (\S+) (\S+)(?: (\d+) (\d+))?$/.exec(t.trim());
-  if (!m) return { type: 'other' };
-  const kind = m[1] === 'file' ? 'file' : m[1] === 'directory' ? 'directory' : 'other';
-  const r: StatResult = { type: kind, mode: parseInt(m[2]!, 8), owner: m[3], group: m[4] };
-  if (m[5] !== undefined) { r.uid = Number(m[5]); r.gid = Number(m[6]); }
+  const n = f.length;
+  const withIds = n >= 6 && DIGITS.test(f[n - 5]!) && DIGITS.test(f[n - 2]!) && DIGITS.test(f[n - 1]!);
+  const at = withIds ? n - 5 : n - 3;
+  if (at < 1 || !DIGITS.test(f[at]!) || f.some((x) => x === '')) return { type: 'other' };
+  const type = f.slice(0, at).join(' ');
+  const kind = type === 'file' ? 'file' : type === 'directory' ? 'directory' : 'other';
+  const r: StatResult = { type: kind, mode: parseInt(f[at]!, 8), owner: f[at + 1], group: f[at + 2] };
+  if (withIds) { r.uid = Number(f[n - 2]); r.gid = Number(f[n - 1]); }
   return r;
 }
 
@@ -164,32 +196,38 @@ export function parseStat(line: string): StatResult {
 const MARK = '::shipshape::';
 
 /**
- * Probe fragment printing a section marker; parse the output with {@link splitSections}.
+ * Probe fragment printing a named section: a marker line, then what `script` prints as one
+ * line of base64, so no output (a file's content, a link target) can pose as another section.
+ * Parse the output with {@link splitSections}. The script runs in a subshell (a pipeline).
  *
  * @example
- * `${section('group')}; getent group ${quote(name)}`
+ * section('group', `getent group ${quote(name)}`)
  */
-export function section(name: string): string {
-  return `echo ${quote(`${MARK}${name}`)}`;
+export function section(name: string, script: string): string {
+  return `echo ${quote(`${MARK}${name}`)}; { ${script}\n} | base64 -w0; echo`;
 }
 
 /**
- * Splits probe output into its named sections (see {@link section}). A section's text keeps
- * its lines, without the marker; sections that were not printed are absent.
+ * Splits probe output into its named sections (see {@link section}), decoded; sections that
+ * were not printed are absent. Markers are read in order, each from the line after the last
+ * section; a section whose body is not base64 is left out, and a name seen twice keeps the
+ * first.
  *
  * @example
  * splitSections(probed.stdout).group   // 'www:x:1500:\n'
  */
 export function splitSections(stdout: string): Record<string, string> {
   const out: Record<string, string> = {};
-  let name: string | undefined;
-  let lines: string[] = [];
-  const flush = () => { if (name !== undefined) out[name] = lines.join('\n'); };
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(MARK)) { flush(); name = line.slice(MARK.length).trim(); lines = []; continue; }
-    if (name !== undefined) lines.push(line);
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line.startsWith(MARK)) continue;
+    const name = line.slice(MARK.length).trim();
+    const body = i + 1 < lines.length ? fromBase64(lines[i + 1]!) : undefined;
+    if (body === undefined) continue;
+    if (!Object.hasOwn(out, name)) out[name] = body.toString('utf8');
+    i++;
   }
-  flush();
   return out;
 }
 

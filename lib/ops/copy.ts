@@ -4,7 +4,7 @@ import { ShipshapeError } from '../errors.js';
 import { registerSecretContent } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
-import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, words, type StatResult } from './common.js';
+import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, trimSlashes, words, type StatResult } from './common.js';
 import { contentChange, contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
 import { defaultFileMode, localKind, localTree, type LocalEntry } from './local-tree.js';
 import type { Action, Change, Diff, OpContext, OpSpec } from './types.js';
@@ -80,10 +80,10 @@ export const copyOp: OpSpec<CopyArgs> = {
     try {
       if (localKind(local) === 'directory') return dirProbe(a.dest, localTree(local));
     } catch { /* validate reported it; the file probe is harmless */ }
-    if (a.dest.endsWith('/')) return `${section('copy-file')}; echo into; ${contentProbe(a.dest + basename(a.src))}`;
+    if (a.dest.endsWith('/')) return section('copy-file', `echo into; ${contentProbe(a.dest + basename(a.src))}`);
     const d = quote(a.dest);
-    return `${section('copy-file')}; if [ -d ${d} ]; then echo into; ${contentProbe(`${a.dest}/${basename(a.src)}`)}; ` +
-      `else echo at; ${contentProbe(a.dest)}; fi`;
+    return section('copy-file', `if [ -d ${d} ]; then echo into; ${contentProbe(`${a.dest}/${basename(a.src)}`)}; ` +
+      `else echo at; ${contentProbe(a.dest)}; fi`);
   },
 
   diff(a, probed, ctx) {
@@ -121,11 +121,11 @@ function dirProbe(dest: string, tree: LocalEntry[]): string {
   const rels = tree.map((e) => e.rel);
   const files = tree.filter((e) => e.type === 'file').map((e) => e.rel);
   const inner = [
-    ...(rels.length ? [section('stat'), `stat -c '%F|%a|%U|%G|%u|%g|%n' -- ${words(rels)} 2>/dev/null`] : []),
-    ...(files.length ? [section('sums'), `sha256sum -- ${words(files)} 2>/dev/null`] : []),
+    ...(rels.length ? [section('stat', `stat -c '%F|%a|%U|%G|%u|%g|%n' -- ${words(rels)} 2>/dev/null`)] : []),
+    ...(files.length ? [section('sums', `sha256sum -- ${words(files)} 2>/dev/null`)] : []),
   ];
   const d = quote(dest);
-  return `${section('copy-dir')}; ${statProbe(dest)}` + (inner.length ? `; if [ -d ${d} ] && cd ${d}; then ${inner.join('; ')}; fi` : '');
+  return section('copy-dir', statProbe(dest)) + (inner.length ? `; if [ -d ${d} ] && cd ${d}; then ${inner.join('; ')}; fi` : '');
 }
 
 function parseEntries(text: string | undefined): Map<string, StatResult> {
@@ -154,7 +154,7 @@ function dirDiff(a: CopyArgs, local: string, s: Record<string, string>, ctx: OpC
   const root = parseStat(s['copy-dir']!.split('\n')[0] ?? '');
   const entries = parseEntries(s.stat);
   const sums = parseSums(s.sums);
-  const dest = a.dest.replace(/\/+$/, '') || '/';
+  const dest = trimSlashes(a.dest) || '/';
   const full = (rel: string) => `${dest === '/' ? '' : dest}/${rel}`;
   const dirAttrs: Attrs = { owner: a.owner, group: a.group, mode: a.dirMode };
   const changes: Change[] = [];

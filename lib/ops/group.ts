@@ -44,7 +44,7 @@ export const groupOp: OpSpec<GroupArgs> = {
     return problems;
   },
 
-  probe: (a) => `${section('group')}; getent group ${quote(a.name)}`,
+  probe: (a) => section('group', `getent group ${quote(a.name)}`),
 
   diff(a, probed) {
     const cur = parseGroupEntry(splitSections(probed.stdout).group);

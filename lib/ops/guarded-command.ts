@@ -82,7 +82,7 @@ export function validateGuards(g: Guards): string[] {
  *
  * @example
  * guardsProbe({ creates: '/opt/x/venv/bin/activate' })
- * // "echo ::shipshape::guards; if [ -e /opt/x/venv/bin/activate ]; then echo 'skip creates'; else echo run; fi"
+ * // "echo ::shipshape::guards; { if [ -e /opt/x/venv/bin/activate ]; then echo 'skip creates'; else echo run; fi\n} | base64 -w0; echo"
  */
 export function guardsProbe(g: Guards): string | undefined {
   if (!hasGuard(g)) return undefined;
@@ -90,14 +90,14 @@ export function guardsProbe(g: Guards): string | undefined {
   if (g.creates !== undefined) branches.push(`[ -e ${quote(guardPath(g, g.creates))} ]; then echo 'skip creates'`);
   if (g.removes !== undefined) branches.push(`[ ! -e ${quote(guardPath(g, g.removes))} ]; then echo 'skip removes'`);
   if (g.unless !== undefined) branches.push(`sh -c ${quote(preamble(g) + unlessScript(g))} </dev/null >/dev/null 2>&1; then echo 'skip unless'`);
-  return `${section('guards')}; if ${branches.join('; elif ')}; else echo run; fi`;
+  return section('guards', `if ${branches.join('; elif ')}; else echo run; fi`);
 }
 
 /**
  * The diff of a guarded command: skipped with the reason, would run, or unknown without guards.
  *
  * @example
- * guardsDiff({ creates: '/opt/x/venv' }, '::shipshape::guards\nskip creates\n', 'python3 -m venv /opt/x/venv')
+ * guardsDiff({ creates: '/opt/x/venv' }, '::shipshape::guards\nc2tpcCBjcmVhdGVzCg==\n', 'python3 -m venv /opt/x/venv')
  * // { changes: [], noop: '/opt/x/venv exists' }
  */
 export function guardsDiff(g: Guards, stdout: string, shown: string): Diff {

@@ -1,6 +1,6 @@
 import { ShipshapeError } from '../errors.js';
 import { argv, quote } from '../transport/quote.js';
-import { absolutePathProblem, oneOfProblem, section, splitSections } from './common.js';
+import { absolutePathProblem, oneOfProblem, section, splitSections, trimSlashes } from './common.js';
 import { normalizeName, parseFreeze, parseRequirement, requirementsOf, satisfies, type Requirement } from './pip-requirements.js';
 import type { Action, Change, Diff, OpSpec } from './types.js';
 
@@ -27,8 +27,8 @@ const QUIET = ['--disable-pip-version-check', '-q'];
 // The report goes to /dev/stdout, not `-`: pip colours `-` when FORCE_COLOR is set.
 const REPORT = "import json,sys; r=json.load(sys.stdin); print('\\n'.join(i['metadata']['name']+'=='+i['metadata']['version'] for i in r.get('install',[])))";
 
-const py = (a: PipArgs) => `${a.venv.replace(/\/+$/, '')}/bin/python`;
-const stampPath = (a: PipArgs) => `${a.venv.replace(/\/+$/, '')}/.shipshape-requirements.sha256`;
+const py = (a: PipArgs) => `${trimSlashes(a.venv)}/bin/python`;
+const stampPath = (a: PipArgs) => `${trimSlashes(a.venv)}/.shipshape-requirements.sha256`;
 
 interface PipData { install: string[]; requirements: boolean; uninstall: string[] }
 
@@ -69,15 +69,16 @@ export const pipOp: OpSpec<PipArgs> = {
 
   probe(a) {
     const p = quote(py(a));
-    const parts = [section('pip'), `if [ -x ${p} ]; then ${p} -m pip list --format=freeze --disable-pip-version-check 2>/dev/null; echo "rc=$?"; else echo novenv; fi`];
+    const parts = [section('pip', `if [ -x ${p} ]; then ${p} -m pip list --format=freeze --disable-pip-version-check 2>/dev/null; echo "rc=$?"; else echo novenv; fi`)];
     if (a.requirements !== undefined) {
       const r = quote(a.requirements);
-      parts.push(section('req'), `if [ -f ${r} ]; then sha256sum < ${r} | cut -d' ' -f1; cat ${r}; else echo missing; fi`);
-      parts.push(section('stamp'), `awk -v p=${r} 'substr($0, 67) == p { print substr($0, 1, 64) }' ${quote(stampPath(a))} 2>/dev/null`);
+      // The file's text is printed as it is: the section's base64 keeps it from posing as another section.
+      parts.push(section('req', `if [ -f ${r} ]; then sha256sum < ${r} | cut -d' ' -f1; cat ${r}; else echo missing; fi`));
+      parts.push(section('stamp', `awk -v p=${r} 'substr($0, 67) == p { print substr($0, 1, 64) }' ${quote(stampPath(a))} 2>/dev/null`));
     }
     if (a.state === 'latest') {
       const dry = argv([py(a), ...PIP, 'install', '--dry-run', '--quiet', '--report', '/dev/stdout', '-U', '--disable-pip-version-check', ...(a.extraArgs ?? []), ...targets(a)]);
-      parts.push(section('dry'), `if [ -x ${p} ]; then ${dry} 2>/dev/null | ${p} -c ${quote(REPORT)} && echo ok; fi`);
+      parts.push(section('dry', `if [ -x ${p} ]; then ${dry} 2>/dev/null | ${p} -c ${quote(REPORT)} && echo ok; fi`));
     }
     return parts.join('; ');
   },

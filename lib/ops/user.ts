@@ -70,7 +70,7 @@ export const userOp: OpSpec<UserArgs> = {
 
   probe(a) {
     const n = quote(a.name);
-    return [section('passwd'), `getent passwd ${n}`, section('primary'), `id -gn ${n} 2>/dev/null`, section('groups'), `id -Gn ${n} 2>/dev/null`].join('; ');
+    return [section('passwd', `getent passwd ${n}`), section('primary', `id -gn ${n} 2>/dev/null`), section('groups', `id -Gn ${n} 2>/dev/null`)].join('; ');
   },
 
   diff(a, probed) {

@@ -1,6 +1,6 @@
 import { argv, quote } from '../transport/quote.js';
 import { validateAttrs } from './attrs.js';
-import { absolutePathProblem, parseStat, section, splitSections, statProbe } from './common.js';
+import { absolutePathProblem, parseStat, section, splitSections, statProbe, trimSlashes } from './common.js';
 import type { Action, Change, OpSpec } from './types.js';
 
 export interface VenvArgs {
@@ -40,11 +40,11 @@ export const venvOp: OpSpec<VenvArgs> = {
   },
 
   probe(a) {
-    const p = a.path.replace(/\/+$/, '');
+    const p = trimSlashes(a.path);
     return [
-      section('venv'), `if [ -f ${quote(`${p}/bin/activate`)} ] && [ -x ${quote(`${p}/bin/python`)} ]; then echo present; else echo absent; fi`,
-      section('cfg'), `sed -n 's/^include-system-site-packages *= *//p' ${quote(`${p}/pyvenv.cfg`)} 2>/dev/null`,
-      section('stat'), statProbe(p),
+      section('venv', `if [ -f ${quote(`${p}/bin/activate`)} ] && [ -x ${quote(`${p}/bin/python`)} ]; then echo present; else echo absent; fi`),
+      section('cfg', `sed -n 's/^include-system-site-packages *= *//p' ${quote(`${p}/pyvenv.cfg`)} 2>/dev/null`),
+      section('stat', statProbe(p)),
     ].join('; ');
   },
 

@@ -1,17 +1,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aptOp, mergeApt, type AptArgs } from '../../lib/ops/apt.js';
-import { opTable } from '../support/op-harness.js';
+import { opTable, sections } from '../support/op-harness.js';
 
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 const UPDATE = 'DEBIAN_FRONTEND=noninteractive apt-get -q update && touch /var/lib/apt/lists';
 const M = '::shipshape::';
 // Real dpkg-query output on Debian 12: unknown packages are missing from stdout, rc 1.
-const dpkg = (lines: string[], rc = 0) => `${M}dpkg\n${lines.map((l) => l + '\n').join('')}rc=${rc}\n`;
+const dpkg = (lines: string[], rc = 0) => sections(`${M}dpkg\n${lines.map((l) => l + '\n').join('')}rc=${rc}\n`);
 const NOW = 1795667449;
-const lists = (ageSeconds: number | null, has = 1) => `${M}lists\n${NOW} ${ageSeconds === null ? '-' : NOW - ageSeconds} ${has}\n`;
-const policy = (pkg: string, installed: string, candidate: string) =>
+const lists = (ageSeconds: number | null, has = 1) => sections(`${M}lists\n${NOW} ${ageSeconds === null ? '-' : NOW - ageSeconds} ${has}\n`);
+const policyText = (pkg: string, installed: string, candidate: string) =>
   `${M}policy\n${pkg}:\n  Installed: ${installed}\n  Candidate: ${candidate}\n  Version table:\n     ${candidate} 500\n        500 http://deb.example.org/debian bookworm/main amd64 Packages\n`;
+const policy = (pkg: string, installed: string, candidate: string) => sections(policyText(pkg, installed, candidate));
 
 opTable<AptArgs>(aptOp, [
   {
@@ -85,7 +86,7 @@ opTable<AptArgs>(aptOp, [
   {
     name: 'updates when the lists directory has an mtime of 0 (a fresh lab image)',
     args: { packages: [], cacheValidTime: 3600 },
-    probed: `${M}lists\n${NOW} 0 1\n`,
+    probed: sections(`${M}lists\n${NOW} 0 1\n`),
     expect: { changes: [{ what: 'cache', before: `updated ${Math.round(NOW / 86400)}d ago` }], actions: [{ kind: 'exec', command: UPDATE }] },
   },
   {
@@ -98,7 +99,7 @@ opTable<AptArgs>(aptOp, [
     name: 'upgrades to the candidate for latest',
     args: { packages: ['bash', 'curl'], state: 'latest' },
     probed: dpkg(['bash install ok installed 5.2.15-2+b8', 'curl install ok installed 7.88.1-10+deb12u15']) +
-      policy('bash', '5.2.15-2+b8', '5.2.15-2+b13') + policy('curl', '7.88.1-10+deb12u15', '7.88.1-10+deb12u15').replace(`${M}policy\n`, ''),
+      sections(policyText('bash', '5.2.15-2+b8', '5.2.15-2+b13') + policyText('curl', '7.88.1-10+deb12u15', '7.88.1-10+deb12u15').replace(`${M}policy\n`, '')),
     expect: {
       probe: ['LC_ALL=C apt-cache policy -- bash curl'],
       changes: [{ what: 'package bash', before: '5.2.15-2+b8', after: '5.2.15-2+b13' }],
@@ -114,14 +115,14 @@ opTable<AptArgs>(aptOp, [
   {
     name: 'fails for latest when no candidate exists and no update is due',
     args: { packages: ['nosuchpkg'], state: 'latest' },
-    probed: dpkg([], 1) + `${M}policy\n`,
+    probed: dpkg([], 1) + sections(`${M}policy\n`),
     expect: { throws: /package nosuchpkg has no installation candidate/ },
   },
   {
     name: 'check mode reports latest for a package without a candidate instead of failing',
     args: { packages: ['nosuchpkg'], state: 'latest' },
     check: true,
-    probed: dpkg([], 1) + `${M}policy\n`,
+    probed: dpkg([], 1) + sections(`${M}policy\n`),
     expect: { changes: [{ what: 'package nosuchpkg', before: 'absent', after: 'latest' }] },
   },
   {
@@ -145,7 +146,7 @@ opTable<AptArgs>(aptOp, [
   {
     name: 'fails clearly when dpkg-query is not there',
     args: { packages: ['nginx'] },
-    probed: `${M}dpkg\nrc=127\n`,
+    probed: sections(`${M}dpkg\nrc=127\n`),
     expect: { throws: /dpkg-query failed \(exit 127\): is this a Debian or Ubuntu host\?/ },
   },
   // validation

@@ -3,23 +3,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import { copyOp, type CopyArgs } from '../../lib/ops/copy.js';
-import { opTable, probedFile, sha } from '../support/op-harness.js';
+import { opTable, probedFile, sections, sha } from '../support/op-harness.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const read = (p: string) => readFileSync(join(fixtures, p), 'utf8');
 const M = '::shipshape::';
-const file = (where: 'at' | 'into', probe: string) => `${M}copy-file\n${where}\n${probe}`;
+const file = (where: 'at' | 'into', probe: string) => sections(`${M}copy-file\n${where}\n${probe}`);
 
 // Printed by the directory probe on this machine for /tmp/cpx holding app.py (same),
 // requirements.txt (same content, mode 600, owner nobody), run.sh (old content) and no static/.
-const partialTree = `${M}copy-dir\ndirectory 755 root root 0 0\n${M}stat\n` +
+const partialTree = sections(`${M}copy-dir\ndirectory 755 root root 0 0\n${M}stat\n` +
   'regular file|644|root|root|0|0|app.py\nregular file|600|nobody|root|65534|0|requirements.txt\nregular file|755|root|root|0|0|run.sh\n' +
-  `${M}sums\n${sha(read('code/app.py'))}  app.py\n${sha(read('code/requirements.txt'))}  requirements.txt\n${sha('old\n')}  run.sh\n`;
+  `${M}sums\n${sha(read('code/app.py'))}  app.py\n${sha(read('code/requirements.txt'))}  requirements.txt\n${sha('old\n')}  run.sh\n`);
 
-const fullTree = `${M}copy-dir\ndirectory 755 root root 0 0\n${M}stat\n` +
+const fullTreeText = `${M}copy-dir\ndirectory 755 root root 0 0\n${M}stat\n` +
   'regular file|644|root|root|0|0|app.py\nregular file|644|root|root|0|0|requirements.txt\nregular file|755|root|root|0|0|run.sh\n' +
   'directory|755|root|root|0|0|static\nregular file|644|root|root|0|0|static/site.css\n' +
   `${M}sums\n${sha(read('code/app.py'))}  app.py\n${sha(read('code/requirements.txt'))}  requirements.txt\n${sha(read('code/run.sh'))}  run.sh\n${sha(read('code/static/site.css'))}  static/site.css\n`;
+const fullTree = sections(fullTreeText);
 
 opTable<CopyArgs>(copyOp, [
   {
@@ -42,7 +43,7 @@ opTable<CopyArgs>(copyOp, [
     name: 'treats a dest ending in a slash as a directory without asking the host',
     args: { src: 'code/app.py', dest: '/etc/supervisor/conf.d/' },
     probed: file('into', probedFile('absent')),
-    expect: { probe: [/^echo ::shipshape::copy-file; echo into; if \[ -L \/etc\/supervisor\/conf.d\/app.py \]/], actions: [{ kind: 'put', path: '/etc/supervisor/conf.d/app.py' }] },
+    expect: { probe: [/^echo ::shipshape::copy-file; \{ echo into; if \[ -L \/etc\/supervisor\/conf.d\/app.py \]/], actions: [{ kind: 'put', path: '/etc/supervisor/conf.d/app.py' }] },
   },
   {
     name: 'does nothing when the file has the same sha256, owner and mode',
@@ -71,7 +72,7 @@ opTable<CopyArgs>(copyOp, [
   {
     name: 'mirrors a directory into a missing dest: directories first, then each file',
     args: { src: 'code', dest: '/opt/webapp', owner: 'vagrant', group: 'vagrant' },
-    probed: `${M}copy-dir\nabsent\n`,
+    probed: sections(`${M}copy-dir\nabsent\n`),
     expect: {
       probe: ["stat -c '%F|%a|%U|%G|%u|%g|%n' -- app.py requirements.txt run.sh static static/site.css", 'sha256sum -- app.py requirements.txt run.sh static/site.css'],
       changes: [
@@ -125,13 +126,13 @@ opTable<CopyArgs>(copyOp, [
   {
     name: 'refuses to put a file where the host has a directory',
     args: { src: 'code', dest: '/tmp/cpx' },
-    probed: fullTree.replace('regular file|644|root|root|0|0|app.py', 'directory|755|root|root|0|0|app.py'),
+    probed: sections(fullTreeText.replace('regular file|644|root|root|0|0|app.py', 'directory|755|root|root|0|0|app.py')),
     expect: { throws: /\/tmp\/cpx\/app.py exists as a directory, not a file/ },
   },
   {
     name: 'refuses to mirror into a dest that is a file',
     args: { src: 'code', dest: '/etc/motd' },
-    probed: `${M}copy-dir\nfile 644 root root 0 0\n`,
+    probed: sections(`${M}copy-dir\nfile 644 root root 0 0\n`),
     expect: { throws: /\/etc\/motd exists as a file, not a directory/ },
   },
   // validation

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import { fileOp, type FileArgs } from '../../lib/ops/file.js';
 import { secret } from '../../lib/secret.js';
-import { opTable, probedFile, sha } from '../support/op-harness.js';
+import { opTable, probedFile, sha, statLink } from '../support/op-harness.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const appPy = readFileSync(join(fixtures, 'code/app.py'), 'utf8');
@@ -133,13 +133,13 @@ opTable<FileArgs>(fileOp, [
   {
     name: 'does nothing for a link that already points at the target',
     args: { path: '/tmp/fx/link', target: '/tmp/fx/motd' },
-    probed: probedFile('link 777 root root /tmp/fx/motd'),
+    probed: probedFile(statLink('777 root root', '/tmp/fx/motd')),
     expect: { changes: [], noop: 'already links to /tmp/fx/motd' },
   },
   {
     name: 'repoints a link that points elsewhere',
     args: { path: '/tmp/fx/link', target: '/etc/hosts' },
-    probed: probedFile('link 777 root root /tmp/fx/motd'),
+    probed: probedFile(statLink('777 root root', '/tmp/fx/motd')),
     expect: { changes: [{ what: 'link', before: '/tmp/fx/motd', after: '/etc/hosts' }], actions: [{ kind: 'exec', command: 'ln -sfn -- /etc/hosts /tmp/fx/link' }] },
   },
   {

@@ -2,14 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pipOp, type PipArgs } from '../../lib/ops/pip.js';
 import { normalizeName, parseRequirement, requirementsOf, satisfies } from '../../lib/ops/pip-requirements.js';
-import { opTable, sha } from '../support/op-harness.js';
+import { opTable, sections, sha } from '../support/op-harness.js';
 
 const M = '::shipshape::';
 // As the probe printed for a fresh python3.11 venv holding a hand-built shipshape-demo 1.0 wheel.
-const freeze = (...extra: string[]) => `${M}pip\npip==23.2.1\nsetuptools==65.5.0\n${extra.map((e) => e + '\n').join('')}rc=0\n`;
+const freeze = (...extra: string[]) => sections(`${M}pip\npip==23.2.1\nsetuptools==65.5.0\n${extra.map((e) => e + '\n').join('')}rc=0\n`);
 const PY = '/opt/webapp/venv/bin/python';
 const req = 'gunicorn\n# web server\nFlask_Cors>=4.0\n';
-const reqProbe = (stamp: string) => `${M}req\n${sha(req)}\n${req}${M}stamp\n${stamp}\n`;
+const reqProbe = (stamp: string) => sections(`${M}req\n${sha(req)}\n${req}${M}stamp\n${stamp}\n`);
 const STAMP = `sum=$(sha256sum < /opt/webapp/requirements.txt | cut -d' ' -f1) && { awk -v p=/opt/webapp/requirements.txt 'substr($0, 67) != p' /opt/webapp/venv/.shipshape-requirements.sha256 2>/dev/null; printf '%s  %s\\n' "$sum" /opt/webapp/requirements.txt; } > /opt/webapp/venv/.shipshape-requirements.sha256.tmp && mv -f /opt/webapp/venv/.shipshape-requirements.sha256.tmp /opt/webapp/venv/.shipshape-requirements.sha256`;
 
 opTable<PipArgs>(pipOp, [
@@ -43,26 +43,26 @@ opTable<PipArgs>(pipOp, [
   {
     name: 'fails when the requirements file is not on the host',
     args: { venv: '/opt/webapp/venv', requirements: '/opt/webapp/requirements.txt' },
-    probed: freeze() + `${M}req\nmissing\n${M}stamp\n`,
+    probed: freeze() + sections(`${M}req\nmissing\n${M}stamp\n`),
     expect: { throws: /requirements file \/opt\/webapp\/requirements.txt does not exist on the host/ },
   },
-  { name: 'fails without a venv', args: { venv: '/tmp/none', packages: ['x'] }, probed: `${M}pip\nnovenv\n`, expect: { throws: /no usable virtual environment at \/tmp\/none/ } },
-  { name: 'check mode reports what a venv created earlier would get', args: { venv: '/tmp/none', packages: ['x'] }, check: true, probed: `${M}pip\nnovenv\n`, expect: { changes: [{ what: 'package x', before: 'no venv', after: 'present' }] } },
+  { name: 'fails without a venv', args: { venv: '/tmp/none', packages: ['x'] }, probed: sections(`${M}pip\nnovenv\n`), expect: { throws: /no usable virtual environment at \/tmp\/none/ } },
+  { name: 'check mode reports what a venv created earlier would get', args: { venv: '/tmp/none', packages: ['x'] }, check: true, probed: sections(`${M}pip\nnovenv\n`), expect: { changes: [{ what: 'package x', before: 'no venv', after: 'present' }] } },
   {
     name: 'upgrades what pip install --dry-run -U would install for latest',
     args: { venv: '/opt/webapp/venv', packages: ['shipshape-demo'], state: 'latest' },
-    probed: freeze('shipshape-demo==1.0') + `${M}dry\nshipshape-demo==1.1\nok\n`,
+    probed: freeze('shipshape-demo==1.0') + sections(`${M}dry\nshipshape-demo==1.1\nok\n`),
     expect: {
       probe: [`${PY} -m pip install --dry-run --quiet --report /dev/stdout -U --disable-pip-version-check shipshape-demo 2>/dev/null | ${PY} -c`],
       changes: [{ what: 'package shipshape-demo', before: '1.0', after: '1.1' }],
       actions: [{ kind: 'exec', command: `${PY} -m pip install --disable-pip-version-check -q -U shipshape-demo` }],
     },
   },
-  { name: 'does nothing for latest when the dry run would install nothing', args: { venv: '/opt/webapp/venv', packages: ['shipshape-demo'], state: 'latest' }, probed: freeze('shipshape-demo==1.1') + `${M}dry\n\nok\n`, expect: { changes: [], noop: 'nothing newer to install' } },
+  { name: 'does nothing for latest when the dry run would install nothing', args: { venv: '/opt/webapp/venv', packages: ['shipshape-demo'], state: 'latest' }, probed: freeze('shipshape-demo==1.1') + sections(`${M}dry\n\nok\n`), expect: { changes: [], noop: 'nothing newer to install' } },
   {
     name: 'says it cannot know for latest when the dry run is not available (old pip)',
     args: { venv: '/opt/webapp/venv', packages: ['shipshape-demo'], state: 'latest' },
-    probed: freeze('shipshape-demo==1.0') + `${M}dry\n`,
+    probed: freeze('shipshape-demo==1.0') + sections(`${M}dry\n`),
     expect: { changes: [{ what: 'packages', after: 'latest' }], unknown: true, actions: [{ kind: 'exec', command: `${PY} -m pip install --disable-pip-version-check -q -U shipshape-demo` }] },
   },
   {

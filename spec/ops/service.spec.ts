@@ -1,13 +1,13 @@
 import { test } from 'uvu';
 import { serviceOp, type ServiceArgs } from '../../lib/ops/service.js';
-import { opTable } from '../support/op-harness.js';
+import { opTable, sections } from '../support/op-harness.js';
 
 const S = '::shipshape::service\n';
 // systemd: what systemctl show/is-active/is-enabled print for a unit.
-const systemd = (load: string, active: string, enabled: string) => `${S}init=systemd\nload=${load}\nactive=${active}\nenabled=${enabled}\n`;
+const systemd = (load: string, active: string, enabled: string) => sections(`${S}init=systemd\nload=${load}\nactive=${active}\nenabled=${enabled}\n`);
 // sysvinit: as the probe printed it on this (non-systemd) machine for dbus, procps, x11-common.
 const sysv = (o: { script?: boolean; status?: string; pid?: boolean; enabled?: boolean; links?: boolean }) =>
-  `${S}init=sysvinit\n${o.script === false ? 'script=no\n' : `script=yes\nstatus=${o.status ?? '3'}\n`}pid=${o.pid ? 'yes' : 'no'}\nenabled=${o.enabled ? 'yes' : 'no'}\nlinks=${o.links ? 'yes' : 'no'}\n`;
+  sections(`${S}init=sysvinit\n${o.script === false ? 'script=no\n' : `script=yes\nstatus=${o.status ?? '3'}\n`}pid=${o.pid ? 'yes' : 'no'}\nenabled=${o.enabled ? 'yes' : 'no'}\nlinks=${o.links ? 'yes' : 'no'}\n`);
 
 opTable<ServiceArgs>(serviceOp, [
   {

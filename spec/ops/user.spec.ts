@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import { groupOp, type GroupArgs } from '../../lib/ops/group.js';
 import { userOp, type UserArgs } from '../../lib/ops/user.js';
-import { opTable } from '../support/op-harness.js';
+import { opTable, sections } from '../support/op-harness.js';
 
 const M = '::shipshape::';
 // As printed on this machine for `nobody`, and for a user that does not exist.
-const user = (passwd: string, primary: string, groups: string) => `${M}passwd\n${passwd}\n${M}primary\n${primary}\n${M}groups\n${groups}\n`;
-const noUser = `${M}passwd\n${M}primary\n${M}groups\n`;
+const user = (passwd: string, primary: string, groups: string) => sections(`${M}passwd\n${passwd}\n${M}primary\n${primary}\n${M}groups\n${groups}\n`);
+const noUser = sections(`${M}passwd\n${M}primary\n${M}groups\n`);
 const vagrant = user('vagrant:x:1000:1000::/home/vagrant:/bin/bash', 'vagrant', 'vagrant sudo');
 
 opTable<UserArgs>(userOp, [
@@ -69,17 +69,17 @@ opTable<GroupArgs>(groupOp, [
   {
     name: 'creates a missing system group with a gid',
     args: { name: 'www', gid: 1500, system: true },
-    probed: `${M}group\n`,
+    probed: sections(`${M}group\n`),
     expect: { probe: ['getent group www'], changes: [{ what: 'state', before: 'absent', after: 'present' }], actions: [{ kind: 'exec', command: 'groupadd -g 1500 -r www' }] },
   },
-  { name: 'does nothing when the group exists', args: { name: 'nogroup', gid: 65534 }, probed: `${M}group\nnogroup:x:65534:\n`, expect: { changes: [], noop: 'group nogroup exists with gid 65534' } },
+  { name: 'does nothing when the group exists', args: { name: 'nogroup', gid: 65534 }, probed: sections(`${M}group\nnogroup:x:65534:\n`), expect: { changes: [], noop: 'group nogroup exists with gid 65534' } },
   {
     name: 'changes the gid of an existing group',
     args: { name: 'www', gid: 1600 },
-    probed: `${M}group\nwww:x:1500:alice,bob\n`,
+    probed: sections(`${M}group\nwww:x:1500:alice,bob\n`),
     expect: { changes: [{ what: 'gid', before: '1500', after: '1600' }], actions: [{ kind: 'exec', command: 'groupmod -g 1600 www' }] },
   },
-  { name: 'removes a present group', args: { name: 'www', state: 'absent' }, probed: `${M}group\nwww:x:1500:\n`, expect: { changes: [{ what: 'state' }], actions: [{ kind: 'exec', command: 'groupdel www' }] } },
+  { name: 'removes a present group', args: { name: 'www', state: 'absent' }, probed: sections(`${M}group\nwww:x:1500:\n`), expect: { changes: [{ what: 'state' }], actions: [{ kind: 'exec', command: 'groupdel www' }] } },
   { name: 'rejects a bad gid', args: { name: 'www', gid: 1.5 }, expect: { problems: ['gid 1.5 must be a whole number (0 or more)'] } },
   { name: 'rejects a bad state', args: { name: 'www', state: 'gone' as never }, expect: { problems: ['state "gone" is not one of present, absent'] } },
 ]);

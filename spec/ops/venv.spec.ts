@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import { venvOp, type VenvArgs } from '../../lib/ops/venv.js';
-import { opTable } from '../support/op-harness.js';
+import { opTable, sections } from '../support/op-harness.js';
 
 const M = '::shipshape::';
 // As printed on this machine for a venv made with --system-site-packages, and for no venv.
-const venv = (cfg: string, stat = 'directory 755 root root 0 0') => `${M}venv\npresent\n${M}cfg\n${cfg}\n${M}stat\n${stat}\n`;
-const none = `${M}venv\nabsent\n${M}cfg\n${M}stat\nabsent\n`;
+const venv = (cfg: string, stat = 'directory 755 root root 0 0') => sections(`${M}venv\npresent\n${M}cfg\n${cfg}\n${M}stat\n${stat}\n`);
+const none = sections(`${M}venv\nabsent\n${M}cfg\n${M}stat\nabsent\n`);
 
 opTable<VenvArgs>(venvOp, [
   {

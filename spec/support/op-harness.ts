@@ -146,3 +146,32 @@ export function probedFile(statLine: string, content?: string | Buffer): string 
 export function sha(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
+
+/**
+ * Probe output as `section(name, script)` prints it, from a readable form: each
+ * `::shipshape::name` line followed by the lines that section's script printed. Each
+ * section's text is base64-encoded here, as the probe does on the host.
+ *
+ * @example
+ * sections('::shipshape::group\nwww:x:1500:\n')   // '::shipshape::group\nd3d3Ong6MTUwMDoK\n'
+ */
+export function sections(readable: string): string {
+  const M = '::shipshape::';
+  const parts = readable.split(new RegExp(`^(?=${M})`, 'm'));
+  return parts.map((p) => {
+    if (!p.startsWith(M)) return p;
+    const nl = p.indexOf('\n');
+    const [marker, body] = nl < 0 ? [p, ''] : [p.slice(0, nl), p.slice(nl + 1)];
+    return `${marker}\n${Buffer.from(body).toString('base64')}\n`;
+  }).join('');
+}
+
+/**
+ * The stat line `statProbe` prints for a symbolic link (its target as base64).
+ *
+ * @example
+ * statLink('777 root root', '/tmp/fx/motd')   // 'link 777 root root L3RtcC9meC9tb3Rk'
+ */
+export function statLink(modeOwnerGroup: string, target: string): string {
+  return `link ${modeOwnerGroup} ${Buffer.from(target).toString('base64')}`;
+}
