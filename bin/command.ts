@@ -1,6 +1,6 @@
 // What every subcommand of the shipshape command line is made of.
 import { ShipshapeError } from '../lib/errors.js';
-import { ACCEPT, FORKS, LIMIT, type Flag, type ParsedFlags } from '../lib/flags.js';
+import { ACCEPT, FORKS, HELP, LIMIT, type Flag, type ParsedFlags } from '../lib/flags.js';
 
 export { ACCEPT, FORKS, LIMIT };
 
@@ -20,7 +20,7 @@ export interface Command {
   prepare(args: ParsedFlags, argv: string[]): () => Promise<number>;
 }
 
-export const HELP: Flag = { name: 'help', short: 'h', help: 'show this help' };
+export { HELP };
 
 /**
  * An error in how the command was called (exit 4), with the usage or the fix.

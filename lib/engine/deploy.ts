@@ -1,5 +1,5 @@
 import type { Project } from '../dsl/project.js';
-import { DEPLOY_FLAGS, parseFlags } from '../flags.js';
+import { DEPLOY_FLAGS, flagHelp, HELP, parseFlags } from '../flags.js';
 import { ShipshapeError } from '../errors.js';
 import { buildPlan } from '../plan/build.js';
 import type { EngineEvent, Reporter, RunSummary } from '../report/events.js';
@@ -23,6 +23,8 @@ export interface DeployOptions {
   acceptNewHostKeys?: boolean;
   /** Run notified handlers even on hosts where a task failed (as Ansible's --force-handlers). */
   forceHandlers?: boolean;
+  /** Print the flags deploy() understands and run nothing (`tsx deploy.ts --help`). */
+  help?: boolean;
   /** Replaces the terminal reporter. */
   reporter?: Reporter;
   /** Extra reporters (events also go to the terminal reporter). */
@@ -52,7 +54,7 @@ const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--f
  * parseDeployArgs(['--check', '--limit', 'web-01,db'])   // { check: true, limit: ['web-01', 'db'], ... }
  */
 export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
-  const { values: v, positionals } = parseFlags(argv, DEPLOY_FLAGS, { command: 'deploy', usage: USAGE });
+  const { values: v, positionals } = parseFlags(argv, [...DEPLOY_FLAGS, HELP], { command: 'deploy', usage: USAGE });
   const bad = (message: string) => new ShipshapeError(`deploy: ${message}`, { fix: USAGE });
   if (positionals.length) throw bad(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const forks = v.forks === undefined ? undefined : Number(v.forks);
@@ -60,7 +62,7 @@ export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
   return {
     check: v.check === true || undefined, diff: v.diff === true || undefined, limit: v.limit as string[] | undefined, forks,
     json: v.json as string | undefined, forceHandlers: v['force-handlers'] === true || undefined,
-    acceptNewHostKeys: v['accept-new-host-keys'] === true || undefined,
+    acceptNewHostKeys: v['accept-new-host-keys'] === true || undefined, help: v.help === true || undefined,
   };
 }
 
@@ -79,6 +81,10 @@ export async function deployProject(project: Project, options: DeployOptions = {
   let o: DeployOptions;
   try {
     o = { ...parseDeployArgs(options.argv ?? process.argv.slice(2)), ...stripUndefined(options) };
+    if (o.help) {
+      process.stdout.write(`${USAGE}\n\nValidates the plan, then runs it. Flags:\n${flagHelp([...DEPLOY_FLAGS, HELP])}\n`);
+      return { ok: true, hosts: {}, check: false, aborted: false, durationMs: 0, exitCode: setExit(0) };
+    }
   } catch (e) {
     const err = e as ShipshapeError;
     (options.reporter ?? plainReporter())({ type: 'plan-invalid', problems: [{ message: `${err.message}${err.fix ? ` (${err.fix})` : ''}` }] });

@@ -47,6 +47,7 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
     const safe = escapeLine(redact(s));
     write((status ? paint(status, safe) : safe) + '\n');
   };
+  let checking = false;
   return (e: EngineEvent) => {
     switch (e.type) {
       case 'plan-invalid':
@@ -59,10 +60,11 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         }
         break;
       case 'run-start':
+        checking = e.check;
         out(`${e.check ? 'Checking' : 'Deploying'} ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}, ${e.tasks} task${e.tasks === 1 ? '' : 's'}${e.check ? ' (check mode: nothing is changed)' : ''}`);
         break;
       case 'handlers-pending':
-        if (e.names.length) line('changed', `${shown(e.host)} | handlers pending from an earlier run: ${e.names.map(shown).join(', ')} | ${e.names.length === 1 ? 'it runs' : 'they run'} in this one`);
+        if (e.names.length) line('changed', `${shown(e.host)} | handlers pending from an earlier run: ${e.names.map(shown).join(', ')} | ${checking ? 'would run' : e.names.length === 1 ? 'it runs in this one' : 'they run in this one'}`);
         if (e.undeclared.length) line(undefined, `${shown(e.host)} | recorded as pending but not declared by this plan (left recorded): ${e.undeclared.map(shown).join(', ')}`);
         break;
       case 'warning':

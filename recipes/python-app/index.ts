@@ -17,10 +17,11 @@ export interface PythonAppParams {
   group?: string;
   /**
    * The app's code: one file or a whole folder, copied into `appDir`. A `file:` URL, an
-   * absolute path, or relative to the current directory. Default: the seed's hello-world app.py.
+   * absolute path, or a path relative to the folder of the file that applies the recipe (your
+   * deploy.ts). Default: the seed's hello-world app.py.
    */
   appSource?: string | URL;
-  /** A local requirements.txt (must list gunicorn). Default: the seed's, `gunicorn`. */
+  /** A local requirements.txt (must list gunicorn), relative like `appSource`. Default: the seed's, `gunicorn`. */
   requirements?: string | URL;
   /** The WSGI module and callable: `<module>:<callable>` (default `app:app`). */
   module?: string;
@@ -89,7 +90,7 @@ export function resolvePythonApp(params: PythonAppParams = {}) {
   const kind = statSync(appSource, { throwIfNoEntry: false });
   if (!kind || (!kind.isFile() && !kind.isDirectory())) {
     throw new ShipshapeError(`param appSource ${JSON.stringify(String(p.appSource))} is not a file or folder (looked at ${appSource})`, {
-      fix: "pass appSource: the app's file or folder, e.g. new URL('./app/', import.meta.url)",
+      fix: "pass appSource: the app's file or folder, like './app/' (relative to the file that applies the recipe)",
     });
   }
   const requirements = p.requirements === undefined ? recipeFile(import.meta.url, 'requirements.txt') : localPath(p.requirements);
@@ -161,7 +162,7 @@ export const restartHandler = (program: string) => `restart ${program}`;
  * that runs the same check, so a new version that does not serve fails the run.
  *
  * @example
- * group('web').use(pythonApp, { appSource: new URL('./app/', import.meta.url), module: 'wsgi', workers: 4 })
+ * group('web').use(pythonApp, { appSource: './app/', module: 'wsgi', workers: 4 })
  */
 export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams = {}) => {
   const p = resolvePythonApp(params);
