@@ -19,8 +19,19 @@ export interface Requirement {
   specifiers: [string, string][];
 }
 
-const REQ = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*?)\s*(?:;.*)?$/;
 const SPEC = /^(===|==|!=|~=|>=|<=|>|<)\s*([A-Za-z0-9.*+!_-]+)$/;
+
+// Hand scanners, not regexps: requirement text comes from deploy files and from hosts'
+// requirements files, and a backtracking regexp took minutes on a line of spaces.
+const isSpace = (c: string) => /\s/.test(c);
+const LINE_BREAK = /[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+const isAlnum = (c: string) => /[A-Za-z0-9]/.test(c);
+const isNameChar = (c: string) => /[A-Za-z0-9._-]/.test(c);
+
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && isSpace(s[i]!)) i++;
+  return i;
+}
 
 /**
  * Parses `name`, `name[extra]==1.2`, `name>=1,<2`, `name @ url`; undefined when it is none of those.
@@ -30,19 +41,40 @@ const SPEC = /^(===|==|!=|~=|>=|<=|>|<)\s*([A-Za-z0-9.*+!_-]+)$/;
  */
 export function parseRequirement(spec: string): Requirement | undefined {
   const s = spec.trim();
-  const at = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@\s*\S+/.exec(s);
-  if (at) return { spec, name: normalizeName(at[1]!), specifiers: [] };
-  const m = REQ.exec(s);
-  if (!m) return undefined;
+  // One requirement is one line.
+  if (s === '' || !isAlnum(s[0]!) || LINE_BREAK.test(s)) return undefined;
+  let i = 1;
+  while (i < s.length && isNameChar(s[i]!)) i++;
+  const name = s.slice(0, i);
+  i = skipSpaces(s, i);
+  if (s[i] === '[') {
+    const close = s.indexOf(']', i);
+    if (close < 0) return undefined;
+    i = skipSpaces(s, close + 1);
+  }
+  if (s[i] === '@') {
+    // `name @ url`: only pip can judge the url.
+    const u = skipSpaces(s, i + 1);
+    return u < s.length ? { spec, name: normalizeName(name), specifiers: [] } : undefined;
+  }
+  if (!isAlnum(name[name.length - 1]!)) return undefined;
+  const semi = s.indexOf(';', i);
+  const text = s.slice(i, semi < 0 ? s.length : semi).trim();
   const specifiers: [string, string][] = [];
-  if (m[3]) {
-    for (const part of m[3].split(',')) {
+  if (text !== '') {
+    for (const part of text.split(',')) {
       const sm = SPEC.exec(part.trim());
       if (!sm) return undefined;
       specifiers.push([sm[1]!, sm[2]!]);
     }
   }
-  return { spec, name: normalizeName(m[1]!), specifiers };
+  return { spec, name: normalizeName(name), specifiers };
+}
+
+/** The line without its comment: from a `#` at the start or after white space. */
+function stripComment(line: string): string {
+  for (let i = 0; i < line.length; i++) if (line[i] === '#' && (i === 0 || isSpace(line[i - 1]!))) return line.slice(0, i);
+  return line;
 }
 
 /**
@@ -54,8 +86,9 @@ export function parseRequirement(spec: string): Requirement | undefined {
  */
 export function requirementsOf(text: string): Requirement[] {
   const out: Requirement[] = [];
-  for (const raw of text.replace(/\\\r?\n/g, ' ').split('\n')) {
-    const line = raw.replace(/(^|\s)#.*$/, '').trim().replace(/\s--hash=\S+/g, '');
+  // Lines end where Python's splitlines() ends them, as pip reads the file.
+  for (const raw of text.replace(/\\(?:\r\n|\r|\n)/g, ' ').split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)) {
+    const line = stripComment(raw).trim().replace(/\s--hash=\S+/g, '');
     if (!line || line.startsWith('-') || /^[a-z+]+:\/\//i.test(line) || line.startsWith('.') || line.startsWith('/')) continue;
     const r = parseRequirement(line);
     if (r) out.push(r);

@@ -76,8 +76,21 @@ function lookup(stack: unknown[], name: string): { found: boolean; value?: unkno
  */
 function missingVariables(text: string, view: Record<string, unknown>): Missing[] {
   const missing: Missing[] = [];
-  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
-  const add = (t: Token) => { if (!missing.some((m) => m.name === t[1] && m.line === lineOf(t[2]))) missing.push({ name: t[1], line: lineOf(t[2]) }); };
+  // Line numbers by binary search over line starts, duplicates by a set: a template with
+  // thousands of missing names took minutes when each one rescanned the text and the list.
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  const lineOf = (offset: number) => {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid]! <= offset) lo = mid; else hi = mid - 1; }
+    return lo + 1;
+  };
+  const seen = new Set<string>();
+  const add = (t: Token) => {
+    const m = { name: t[1], line: lineOf(t[2]) };
+    const key = `${m.line}:${m.name}`;
+    if (!seen.has(key)) { seen.add(key); missing.push(m); }
+  };
   const walk = (tokens: Token[], stack: unknown[]) => {
     for (const t of tokens) {
       const [type, name] = t;
@@ -120,7 +133,9 @@ function reveals(value: unknown, seen: { secret: boolean }): unknown {
 }
 
 function missingMessage(label: string, missing: Missing[]): string {
-  const list = missing.map((m) => `{{${m.name}}} (line ${m.line})`).join(', ');
+  const shown = 20;
+  const list = missing.slice(0, shown).map((m) => `{{${m.name}}} (line ${m.line})`).join(', ') +
+    (missing.length > shown ? ` and ${missing.length - shown} more` : '');
   return `template ${label} uses ${list}, which no variable gives: add ${missing.length > 1 ? 'them' : 'it'} to vars or to the host's inventory variables`;
 }
 
