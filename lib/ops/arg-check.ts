@@ -1,10 +1,12 @@
 /**
  * The checks every op gets from its declared keys, before its own `validate`: unknown keys
- * (with the closest valid one) and values of the wrong type. tsx does not type-check, so
- * these are what stand between a typo and a silently ignored option.
+ * (with the closest valid one), values of the wrong type, and strings no shell can carry (a
+ * NUL byte, more than a command line holds). tsx does not type-check, so these are what stand
+ * between a typo and a silently ignored option, or a run that dies at the transport.
  */
 import { didYouMean } from '../did-you-mean.js';
 import { isSecret } from '../secret.js';
+import { quote } from '../transport/quote.js';
 import type { ArgType, OpSpec } from './types.js';
 
 /** Options every operation takes; `Target.add` keeps them apart from the op's args. */
@@ -30,7 +32,68 @@ const CHECKS: Record<ArgType, { ok: (v: unknown) => boolean; want: string }> = {
     ok: (v) => typeof v === 'string' || (isPlainObject(v) && typeof (v as { inline?: unknown }).inline === 'string'),
     want: "a template file or { inline: 'text' }",
   },
+  'text': { ok: (v) => typeof v === 'string', want: 'a string' },
+  'vars': { ok: isPlainObject, want: 'an object' },
 };
+
+/**
+ * How much of one command line an op's arguments may take, quoted for the shell. Linux
+ * refuses a single argument over 128 KiB (`sh -c <script>`, here and on the host's sshd), and
+ * the wrapping (sudo, temp files, checks) needs some room.
+ */
+export const COMMAND_LINE_LIMIT = 100 * 1024;
+
+/**
+ * The strings of an argument that reach a shell or a path (so never content), each with
+ * where it sits: `argv[2]`, `env.PATH`. Content is uploaded and template variables are
+ * rendered into a file: they may hold anything.
+ */
+function shellStrings(type: ArgType, key: string, v: unknown): { at: string; value: string }[] {
+  if (type === 'content' || type === 'text' || type === 'vars') return [];
+  if (typeof v === 'string') return [{ at: key, value: v }];
+  if (type === 'template') return [];
+  const out: { at: string; value: string }[] = [];
+  const seen = new Set<unknown>();
+  const walk = (x: unknown, at: string) => {
+    if (typeof x === 'string') { out.push({ at, value: x }); return; }
+    if (x === null || typeof x !== 'object' || Buffer.isBuffer(x) || isSecret(x) || seen.has(x)) return;
+    seen.add(x);
+    if (Array.isArray(x)) x.forEach((y, i) => walk(y, `${at}[${i}]`));
+    else for (const [k, y] of Object.entries(x)) { out.push({ at: `${at} key`, value: k }); walk(y, `${at}.${k}`); }
+  };
+  walk(v, key);
+  return out;
+}
+
+const kb = (n: number) => `${Math.ceil(n / 1024)} KB`;
+
+/**
+ * What no shell can carry: a NUL byte anywhere in a string that reaches one (or a path), and
+ * more than {@link COMMAND_LINE_LIMIT} of the op's arguments on a command line. Found when the
+ * plan is built, so the transport never sees them (spawn E2BIG, a host wrongly unreachable).
+ */
+function shellProblems(keys: Record<string, ArgType>, args: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const sizes: [string, number][] = [];
+  for (const [k, v] of Object.entries(args)) {
+    const type = Object.hasOwn(keys, k) ? keys[k] : undefined;
+    if (type === undefined || v === undefined || !CHECKS[type].ok(v)) continue;
+    let size = 0;
+    for (const { at, value } of shellStrings(type, k, v)) {
+      if (value.includes('\0')) problems.push(`${at} ${showValue(value)} contains a NUL byte, which no command line or path can hold`);
+      else size += Buffer.byteLength(quote(value)) + 1;
+    }
+    if (size > 0) sizes.push([k, size]);
+  }
+  const total = sizes.reduce((n, [, size]) => n + size, 0);
+  if (total > COMMAND_LINE_LIMIT) {
+    const fix = 'put large content in a file on the host (copy, or file with content) and refer to it';
+    const big = sizes.filter(([, size]) => size > COMMAND_LINE_LIMIT);
+    if (big.length) for (const [k, size] of big) problems.push(`${k} is ${kb(size)} on a command line, more than the ${kb(COMMAND_LINE_LIMIT)} one can take: ${fix}`);
+    else problems.push(`${sizes.map(([k]) => k).join(', ')} together are ${kb(total)} on a command line, more than the ${kb(COMMAND_LINE_LIMIT)} one can take: ${fix}`);
+  }
+  return problems;
+}
 
 /**
  * A value as a problem sentence shows it: JSON, cut short; never a secret's content.
@@ -50,7 +113,10 @@ export function showValue(v: unknown): string {
 export interface ArgProblems {
   /** Keys the op does not take, each with the closest valid key when there is one. */
   unknown: string[];
-  /** Values of the wrong type, naming the key. The op's own validate assumes these are fine. */
+  /**
+   * Values that cannot be used as given, naming the key: the wrong type, a NUL byte, or too
+   * large for a command line. The op's own validate assumes these are fine.
+   */
   types: string[];
 }
 
@@ -77,6 +143,7 @@ export function argProblems(op: Pick<OpSpec<unknown>, 'kind' | 'keys'>, args: un
       out.types.push(`${k} ${showValue(v)} must be ${CHECKS[type].want}`);
     }
   }
+  out.types.push(...shellProblems(keys, args as Record<string, unknown>));
   return out;
 }
 
@@ -93,6 +160,9 @@ export function optionProblems(o: { notify?: unknown; when?: unknown; become?: u
   if (o.become !== undefined && !(typeof o.become === 'boolean' || typeof o.become === 'string' || isPlainObject(o.become))) {
     problems.push(`become ${showValue(o.become)} must be true, a user name, or { user, password }`);
   }
+  // The user goes on sudo's command line.
+  const user = typeof o.become === 'string' ? o.become : isPlainObject(o.become) ? (o.become as { user?: unknown }).user : undefined;
+  if (typeof user === 'string' && (/[\0-\x1f\x7f]/.test(user) || user.length > 256)) problems.push(`become user ${showValue(user)} must be a user name: one line, no control characters or NUL`);
   if (o.name !== undefined && typeof o.name !== 'string') problems.push(`name ${showValue(o.name)} must be a string`);
   return problems;
 }

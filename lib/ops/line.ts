@@ -137,7 +137,7 @@ function decode(buf: Buffer): { text: string; enc: BufferEncoding } {
 export const lineOp: OpSpec<LineArgs> = {
   kind: 'line',
   keys: {
-    ...ATTR_KEYS, path: 'string', line: 'string', regexp: 'string', state: 'string', insertAfter: 'string', insertBefore: 'string', create: 'boolean',
+    ...ATTR_KEYS, path: 'string', line: 'text', regexp: 'string', state: 'string', insertAfter: 'string', insertBefore: 'string', create: 'boolean',
   },
   describe: (a) => `line ${a.path}: ${a.state === 'absent' ? `no ${a.regexp ?? a.line}` : a.line}`,
 

@@ -149,7 +149,7 @@ function missingMessage(label: string, missing: Missing[]): string {
  */
 export const templateOp: OpSpec<TemplateArgs> = {
   kind: 'template',
-  keys: { ...ATTR_KEYS, src: 'template', dest: 'string', vars: 'object', secret: 'boolean' },
+  keys: { ...ATTR_KEYS, src: 'template', dest: 'string', vars: 'vars', secret: 'boolean' },
   describe: (a) => `template ${srcLabel(a.src)} → ${a.dest}`,
 
   validate(a, ctx) {

@@ -99,10 +99,14 @@ export type ArgType =
   | 'mode'
   /** A string, a Buffer or a secret(). */
   | 'content'
-  /** A plain object (not null, not an array). */
+  /** A plain object (not null, not an array); its strings may reach a shell (env). */
   | 'object'
   /** A template file name or `{ inline: 'text' }`. */
-  | 'template';
+  | 'template'
+  /** A string written into a file, never onto a command line (line's `line`). */
+  | 'text'
+  /** A plain object of template variables: rendered into a file, never onto a command line. */
+  | 'vars';
 
 /**
  * Every argument key of an op with the type of its value. A mapped type over `keyof A`, so

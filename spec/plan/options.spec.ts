@@ -32,6 +32,8 @@ const WRONG: Record<ArgType, unknown> = {
   'content': 42,
   'object': 'x',
   'template': 42,
+  'text': 42,
+  'vars': 'x',
 };
 
 test('every op kind rejects an unknown option, listing what it takes when nothing is close', () => {
