@@ -3,8 +3,8 @@ import { userInfo } from 'node:os';
 import createDebug from 'debug';
 import { ShipshapeError } from '../errors.js';
 import { redact } from '../secret.js';
-import { becomeStdin, resolveBecome, wrapBecome, type ResolvedBecome } from './become.js';
-import { putScript } from './put-script.js';
+import { feedStdin, resolveBecome, wrapBecome, type ResolvedBecome } from './become.js';
+import { putCheck, putScript } from './put-script.js';
 import type { ExecOptions, ExecResult, PutOptions, Transport } from './types.js';
 
 const log = createDebug('shipshape:local');
@@ -62,8 +62,8 @@ export class LocalTransport implements Transport {
     if (this.closed) return Promise.reject(new ShipshapeError('local transport is closed', { host: this.host, command }));
     let b: ResolvedBecome | undefined = resolveBecome(opts.become);
     if (b && b.user === this.me) b = undefined;
-    const full = wrapBecome(command, b);
-    const stdin = becomeStdin(b, opts.stdin);
+    const { command: full, dialog } = wrapBecome(command, b);
+    const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
     log('%s $ %s', this.host, redact(full));
     return new Promise((resolve, reject) => {
       // Its own process group, so a timeout or an interrupt reaches the whole command, not just sh.
@@ -84,14 +84,18 @@ export class LocalTransport implements Transport {
       };
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      child.stdin.on('error', () => { /* the command may exit without reading stdin */ });
+      const filter = feedStdin(child.stdin, stdin, dialog);
       child.stdout.on('data', (d: Buffer) => out.push(d));
-      child.stderr.on('data', (d: Buffer) => err.push(d));
+      child.stderr.on('data', (d: Buffer) => err.push(filter.stderr(d)));
       child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new ShipshapeError(`could not run /bin/sh: ${e.message}`, { host: this.host, command: full, cause: e })); });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
         if (pid !== undefined) LIVE.delete(pid);
         opts.signal?.removeEventListener('abort', onAbort);
+        err.push(filter.end());
         const stderr = Buffer.concat(err).toString('utf8');
+        if (filter.refused) return reject(new ShipshapeError(filter.refused, { host: this.host, command: full, stderr, fix: 'check the become password given for this host' }));
         if (interrupted) return resolve({ code: 130, stdout: Buffer.concat(out).toString('utf8'), stderr: `${stderr}interrupted\n`, interrupted: true });
         resolve({
           code: timedOut ? 124 : code ?? (signal ? 128 : 1),
@@ -99,14 +103,13 @@ export class LocalTransport implements Transport {
           stderr: timedOut ? `${stderr}timed out after ${opts.timeoutMs} ms\n` : stderr,
         });
       });
-      child.stdin.on('error', () => { /* the command may exit without reading stdin */ });
-      child.stdin.end(stdin ?? '');
     });
   }
 
   async put(path: string, data: string | Buffer, opts: PutOptions = {}): Promise<void> {
-    const script = putScript(path, opts);
-    const r = await this.exec(script, { stdin: Buffer.from(data), become: opts.become });
+    const buf = Buffer.from(data);
+    const script = putScript(path, { ...opts, ...putCheck(buf) });
+    const r = await this.exec(script, { stdin: buf, become: opts.become });
     if (r.code !== 0) {
       throw new ShipshapeError(`could not write ${path}`, { host: this.host, command: script, exitCode: r.code, stderr: r.stderr });
     }

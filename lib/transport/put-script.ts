@@ -1,24 +1,154 @@
+import { createHash } from 'node:crypto';
 import { quote } from './quote.js';
 import type { PutOptions } from './types.js';
 
 /**
- * A shell script that reads a file's content from stdin and puts it at `path` atomically:
- * a temp file in the same folder, mode and owner set on it, then renamed over the target.
- * Used by every transport that uploads through a command (local, ssh under become).
+ * Temp files of uploads are `.shipshape-tmp.<pid>.<random>` in the target's folder, where
+ * `<pid>` is a process on the host that lives as long as the upload can (the writing shell,
+ * or the sshd session of an SFTP upload). A later upload into the same folder removes those
+ * whose process is gone: a writer killed outright (kill -9, reboot) leaves nothing for good.
+ */
+export const TEMP_PREFIX = '.shipshape-tmp.';
+
+/** What the writer on the host checks before the rename: the data it was promised. */
+export interface PutCheck {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * The size and sha256 of an upload's data.
  *
  * @example
- * await t.exec(putScript('/etc/motd', { mode: 0o644, owner: 'root' }), { stdin: 'hello\n', become: true })
+ * putCheck(Buffer.from('hi\n'))   // { size: 3, sha256: '98ea6e4f...' }
  */
-export function putScript(path: string, opts: PutOptions = {}): string {
-  const dir = path.replace(/\/[^/]*$/, '') || '/';
-  const base = path.slice(dir.length).replace(/^\//, '');
-  const steps = [
-    `tmp=$(mktemp ${quote(`${dir}/.${base}.shipshape.XXXXXX`)}) || exit 1`,
-    `trap 'rm -f "$tmp"' EXIT`,
-    'cat > "$tmp"',
-    `chmod ${(opts.mode ?? 0o644).toString(8).padStart(4, '0')} "$tmp"`,
+export function putCheck(data: Buffer): PutCheck {
+  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/**
+ * The folder of a target path (where its temp file goes).
+ *
+ * @example
+ * targetDir('/etc/motd')   // '/etc'
+ */
+export function targetDir(path: string): string {
+  return path.replace(/\/[^/]*$/, '') || (path.startsWith('/') ? '/' : '.');
+}
+
+/**
+ * A shell script that reads a file's content from stdin and puts it at `path` atomically
+ * and without following links it did not make:
+ * - the temp file is created exclusively (`set -C`, so an existing name or a planted symlink
+ *   fails) under a random name made on the host (never on a command line), mode 0600;
+ * - the content, the sha256 check, chown and chmod all go through the open descriptor
+ *   (`/proc/self/fd/3`), so a temp file swapped for a symlink changes nothing elsewhere;
+ * - size and sha256 must be what the controller sent: input cut short (a dead controller or
+ *   a closed channel is just end of input to `cat`) is refused, and the old file stays;
+ * - the temp file must still be the one written, then it is renamed over the target;
+ * - on any failure, signal or end of input the trap removes the temp file.
+ * Used by every upload through a command (local, ssh under become or without SFTP).
+ *
+ * @example
+ * await t.exec(putScript('/etc/motd', { mode: 0o644, owner: 'root', ...putCheck(data) }), { stdin: data, become: true })
+ */
+export function putScript(path: string, opts: PutOptions & PutCheck): string {
+  const dir = targetDir(path);
+  return [
+    ...prologue(path),
+    `n=$(mktemp -u ${quote(`${dir}/${TEMP_PREFIX}`)}"$$".XXXXXXXXXX) || exit 1`,
+    'exec 3>"$n" || exit 1',
+    'tmp=$n',
+    `[ -f /proc/self/fd/3 ] || { echo "shipshape: $tmp is not a new regular file (or /proc is not mounted)" >&2; exit 1; }`,
+    'cat >&3 || exit 1',
+    ...finish(opts),
+    ...sweep(dir),
+  ].join('\n');
+}
+
+/**
+ * The end of an upload whose data is already in `tmp` (written over SFTP): the same checks,
+ * chown, chmod and rename as {@link putScript}, through a descriptor of the temp file that
+ * must be a regular file owned by this user, not a link, and still at `tmp`.
+ *
+ * @example
+ * await t.exec(finishUploadScript('/etc/.shipshape-tmp.812.ab12', '/etc/motd', { mode: 0o644, ...putCheck(data) }))
+ */
+export function finishUploadScript(tmp: string, path: string, opts: PutOptions & PutCheck): string {
+  return [
+    ...prologue(path),
+    `exec 3<${quote(tmp)} || exit 1`,
+    `tmp=${quote(tmp)}`,
+    'if [ -h "$tmp" ] || [ ! -f /proc/self/fd/3 ] || [ ! -O /proc/self/fd/3 ] || [ ! "$tmp" -ef /proc/self/fd/3 ]; then',
+    '  echo "shipshape: $tmp is not the file that was uploaded (replaced, or /proc is not mounted); $t left as it was" >&2; tmp=; exit 1',
+    'fi',
+    ...finish(opts),
+    ...sweep(targetDir(path)),
+  ].join('\n');
+}
+
+/**
+ * The name of an SFTP upload's temp file; `pid` is the host's sshd session process (it ends
+ * with the connection), or undefined when not known (then no later upload removes it).
+ *
+ * @example
+ * sftpTempName('/etc/motd', 812, 'ab12cd')   // '/etc/.shipshape-tmp.812.ab12cd'
+ */
+export function sftpTempName(path: string, pid: number | undefined, random: string): string {
+  const dir = targetDir(path);
+  return `${dir === '/' ? '' : dir}/${TEMP_PREFIX}${pid ?? 'sftp'}.${random}`;
+}
+
+function prologue(path: string): string[] {
+  return [
+    'umask 077',
+    'set -C',
+    `t=${quote(path)}`,
+    'tmp=',
+    `trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT`,
+    // An untrapped signal skips the EXIT trap in dash: turn each into an exit. PIPE too: a
+    // dead controller's closed stderr would otherwise kill the shell on its error message.
+    "trap 'exit 129' HUP",
+    "trap 'exit 130' INT",
+    "trap 'exit 141' PIPE",
+    "trap 'exit 143' TERM",
   ];
-  if (opts.owner || opts.group) steps.push(`chown ${quote(`${opts.owner ?? ''}${opts.group ? ':' + opts.group : ''}`)} "$tmp"`);
-  steps.push(`mv -f "$tmp" ${quote(path)}`, 'trap - EXIT');
-  return steps.join(' && \\\n');
+}
+
+function finish(opts: PutOptions & PutCheck): string[] {
+  if (!/^[0-9a-f]{64}$/.test(opts.sha256) || !Number.isSafeInteger(opts.size) || opts.size < 0) {
+    throw new TypeError(`putScript: bad size or sha256 (${opts.size}, ${opts.sha256})`);
+  }
+  const who = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? ':' + opts.group : ''}` : undefined;
+  return [
+    'h=$(sha256sum < /proc/self/fd/3) || exit 1',
+    `if [ "\${h%% *}" != ${opts.sha256} ]; then`,
+    `  echo "shipshape: received $(wc -c < /proc/self/fd/3) of ${opts.size} bytes (sha256 \${h%% *}, expected ${opts.sha256}): the upload was cut short or corrupted; $t left as it was" >&2`,
+    '  exit 1',
+    'fi',
+    // chown first: it clears setuid/setgid bits, which chmod then sets.
+    ...(who ? [`chown ${quote(who)} /proc/self/fd/3 || exit 1`] : []),
+    `chmod ${(opts.mode ?? 0o644).toString(8).padStart(4, '0')} /proc/self/fd/3 || exit 1`,
+    'if [ -h "$tmp" ] || [ ! "$tmp" -ef /proc/self/fd/3 ]; then echo "shipshape: $tmp was replaced while it was written; $t left as it was" >&2; tmp=; exit 1; fi',
+    'if [ -d "$t" ]; then echo "shipshape: $t is a directory" >&2; exit 1; fi',
+    'mv -f -- "$tmp" "$t" || exit 1',
+    'tmp=',
+  ];
+}
+
+/**
+ * Removes temp files of earlier uploads into `dir` whose process is gone (or a zombie): only
+ * regular files of this user, never through a link. Shell builtins only, unless there is
+ * something to remove.
+ */
+function sweep(dir: string): string[] {
+  return [
+    `for f in ${quote(dir === '/' ? '' : dir)}/${TEMP_PREFIX}*; do`,
+    `  p=\${f##*/${TEMP_PREFIX}}; p=\${p%%.*}`,
+    "  case $p in ''|*[!0-9]*) continue ;; esac",
+    `  s=; read -r s 2>/dev/null < "/proc/$p/stat"; s=\${s##*') '}`,
+    "  case $s in ''|Z*) [ -f \"$f\" ] && [ ! -h \"$f\" ] && [ -O \"$f\" ] && rm -f -- \"$f\" ;; esac",
+    'done',
+    'exit 0',
+  ];
 }

@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { ShipshapeError } from '../errors.js';
 import { redact } from '../secret.js';
-import { becomeStdin, resolveBecome, wrapBecome, type ResolvedBecome } from './become.js';
+import { feedStdin, resolveBecome, wrapBecome, type ResolvedBecome, type SudoDialog } from './become.js';
 import { Semaphore } from './semaphore.js';
 import { connectSshClient, endAll, where, type SshConnection } from './ssh-connect.js';
 import { resolveSshOptions, type ResolvedSshOptions, type SshConnectOptions } from './ssh-options.js';
@@ -30,6 +30,7 @@ export class SshTransport implements Transport {
   readonly options: ResolvedSshOptions;
   private conn?: Promise<SshConnection>;
   private sftpChannel?: Promise<SFTPWrapper | undefined>;
+  private sshdPid?: Promise<number | undefined>;
   private readonly channels: Semaphore;
   private readonly running = new Set<(e: ShipshapeError) => void>();
   private lost?: ShipshapeError;
@@ -59,13 +60,13 @@ export class SshTransport implements Transport {
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     let b: ResolvedBecome | undefined = resolveBecome(opts.become);
     if (b && b.user === this.user) b = undefined;
-    const full = wrapBecome(command, b);
-    const stdin = becomeStdin(b, opts.stdin);
+    const { command: full, dialog } = wrapBecome(command, b);
+    const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
     const { client } = await this.connection();
     const release = await this.channels.acquire();
     try {
       log('%s $ %s', this.host, redact(full));
-      return await this.run(client, full, stdin, opts.timeoutMs, 0, opts.signal);
+      return await this.run(client, full, stdin, opts.timeoutMs, 0, opts.signal, dialog);
     } finally {
       release();
     }
@@ -79,7 +80,7 @@ export class SshTransport implements Transport {
     if (!b) {
       try {
         const sftp = await this.sftp();
-        if (sftp) return await putOverSftp(this, sftp, path, buf, opts);
+        if (sftp) return await putOverSftp(this, sftp, path, buf, opts, await this.sessionPid());
       } catch (e) {
         if (this.lost) throw this.lost;
         if (!(e instanceof SftpFallback)) throw e;
@@ -149,6 +150,15 @@ export class SshTransport implements Transport {
     this.running.clear();
   }
 
+  /**
+   * The host's sshd process of this connection (parent of every session, SFTP included): it
+   * lives as long as the connection, so SFTP temp files are named after it.
+   */
+  private sessionPid(): Promise<number | undefined> {
+    this.sshdPid ??= this.exec('echo $PPID').then((r) => (/^\d+\n$/.test(r.stdout) ? Number(r.stdout) : undefined), () => undefined);
+    return this.sshdPid;
+  }
+
   private sftp(): Promise<SFTPWrapper | undefined> {
     this.sftpChannel ??= this.connection().then(({ client }) => new Promise<SFTPWrapper | undefined>((resolve) => {
       client.sftp((err, sftp) => {
@@ -159,7 +169,9 @@ export class SshTransport implements Transport {
     return this.sftpChannel;
   }
 
-  private run(client: SshConnection['client'], command: string, stdin: Buffer | undefined, timeoutMs?: number, attempt = 0, signal?: AbortSignal): Promise<ExecResult> {
+  private run(
+    client: SshConnection['client'], command: string, stdin: Buffer | undefined, timeoutMs?: number, attempt = 0, signal?: AbortSignal, dialog?: SudoDialog,
+  ): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       let settled = false;
       let channel: ClientChannel | undefined;
@@ -183,7 +195,7 @@ export class SshTransport implements Transport {
           // Another client's sessions can still fill MaxSessions: wait a little and try again.
           if (/open failure/i.test(err.message) && attempt < 4) {
             log('%s: %s; trying again', this.host, err.message);
-            return settle(() => setTimeout(() => this.run(client, command, stdin, timeoutMs, attempt + 1, signal).then(resolve, reject), 100 * 2 ** attempt));
+            return settle(() => setTimeout(() => this.run(client, command, stdin, timeoutMs, attempt + 1, signal, dialog).then(resolve, reject), 100 * 2 ** attempt));
           }
           return settle(() => reject(new ShipshapeError(`cannot open an SSH channel on ${this.host}: ${err.message}`, {
             host: this.host, command, cause: err, fix: 'the server may limit sessions (MaxSessions in sshd_config); lower maxChannels',
@@ -194,15 +206,20 @@ export class SshTransport implements Transport {
         const errs: Buffer[] = [];
         let code: number | undefined;
         let timedOut = false;
+        const filter = feedStdin(stream, stdin, dialog);
         stream.on('data', (d: Buffer) => out.push(d));
-        stream.stderr.on('data', (d: Buffer) => errs.push(d));
+        stream.stderr.on('data', (d: Buffer) => errs.push(filter.stderr(d)));
         stream.on('exit', (c: number | null, signal?: string) => {
           code = c ?? 128 + ((signal && constants.signals[`SIG${signal.replace(/^SIG/, '')}` as keyof typeof constants.signals]) || 0);
         });
         stream.on('error', () => { /* a write after the command exited; the exit status says what happened */ });
         stream.on('close', () => {
           if (this.lost) return onLost(this.lost);
+          errs.push(filter.end());
           const stderr = Buffer.concat(errs).toString('utf8');
+          if (filter.refused) {
+            return settle(() => reject(new ShipshapeError(filter.refused!, { host: this.host, command, stderr, fix: 'check the become password given for this host' })));
+          }
           if (timedOut) return settle(() => resolve({ code: 124, stdout: Buffer.concat(out).toString('utf8'), stderr: `${stderr}timed out after ${timeoutMs} ms\n` }));
           if (code === undefined) {
             return settle(() => reject(new ShipshapeError(`the command on ${this.host} ended without an exit status`, { host: this.host, command, stderr })));
@@ -229,7 +246,6 @@ export class SshTransport implements Transport {
             timer = setTimeout(() => settle(() => resolve({ code: 124, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(errs).toString('utf8')}timed out after ${timeoutMs} ms\n` })), 1000);
           }, timeoutMs);
         }
-        stream.end(stdin ?? Buffer.alloc(0));
       });
     });
   }

@@ -1,4 +1,5 @@
-// Uploads over a real SSH connection: atomic, with mode and owner, big files, no SFTP.
+// Uploads over a real SSH connection: atomic, with mode and owner, big files, no SFTP;
+// checked against their sha256 before the rename; leftovers of dead uploads removed.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectSsh, type SshConnectOptions, type SshTransport } from '../../lib/transport/ssh.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
-import { rejects } from './helpers.js';
+import { finishUploadScript, putCheck, TEMP_PREFIX } from '../../lib/transport/put-script.js';
+import { killHard, rejects, startPutChild, waitUntil } from './helpers.js';
 
 let s: Sshd;
 let t: SshTransport;
@@ -92,6 +94,65 @@ test('puts through the shell with the same guarantees when the server has no SFT
     await u.close();
     await nosftp.stop();
   }
+});
+
+test('through the shell (no SFTP), replaces by renaming over: a reader and a hard link see no partial or in-place write', async () => {
+  const nosftp = await startSshd({ sftp: false });
+  const u = await connectSsh({ ...base(), port: nosftp.port, privateKey: nosftp.userKey, knownHostsFile: nosftp.knownHosts });
+  const d = join(nosftp.dir, 'files');
+  try {
+    await u.exec(`mkdir ${d}`);
+    const a = Buffer.alloc(1024 * 1024, 'a');
+    const b = Buffer.alloc(1024 * 1024, 'b');
+    await u.put(`${d}/big`, a);
+    await u.exec(`ln ${d}/big ${d}/first-version`);
+    let reading = true;
+    const reader = u.exec(`n=0; while [ $n -lt 300 ]; do
+      s=$(wc -c < ${d}/big); [ "$s" = 1048576 ] || echo "BAD SIZE $s"
+      n=$((n+1)); done; echo reads=$n`).finally(() => { reading = false; });
+    let puts = 0;
+    while (reading) await u.put(`${d}/big`, puts++ % 2 ? a : b);
+    assert.is((await reader).stdout, 'reads=300\n');
+    assert.ok(puts >= 3, `only ${puts} uploads while reading`);
+    assert.is((await u.exec(`stat -c %h ${d}/big; tr -d a < ${d}/first-version | wc -c; ls -A ${d}`)).stdout, '1\n0\nbig\nfirst-version\n');
+  } finally {
+    await u.close();
+    await nosftp.stop();
+  }
+});
+
+test('over SFTP, the data is checked against its sha256 before the rename, and a swapped temp file is refused', async () => {
+  await t.put(`${dir}/checked`, 'old\n');
+  const data = Buffer.from('new\n');
+  // The finishing step alone, on temp files this test prepared.
+  const tmp = `${dir}/${TEMP_PREFIX}1.manual`;
+  await t.exec(`printf 'new!' > ${tmp}`);
+  const bad = await t.exec(finishUploadScript(tmp, `${dir}/checked`, { mode: 0o644, ...putCheck(data) }));
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, 'received 4 of 4 bytes');
+  await t.exec(`printf 'precious' > ${dir}/../victim; chmod 600 ${dir}/../victim; ln -s ../victim ${tmp}`);
+  const swapped = await t.exec(finishUploadScript(tmp, `${dir}/checked`, { mode: 0o644, owner: 'nobody', ...putCheck(Buffer.from('precious')) }));
+  assert.is(swapped.code, 1);
+  assert.match(swapped.stderr, 'is not the file that was uploaded');
+  assert.is(await sh(`stat -c '%a %U' ${dir}/../victim; cat ${dir}/checked; test -h ${tmp} && echo still-a-link; rm ${tmp}`), '600 root\nold\nstill-a-link\n');
+  assert.is(await leftovers(), '');
+});
+
+test('over SFTP, a temp file left by a dropped connection is removed by the next upload into its folder', async () => {
+  await t.put(`${dir}/dropped.bin`, 'old\n');
+  const child = await startPutChild({ ssh: base(), path: `${dir}/dropped.bin`, size: 30 * 1024 * 1024, fill: 'd' });
+  let temp = '';
+  await waitUntil(async () => {
+    temp = (await sh(`find ${dir} -maxdepth 1 -name '${TEMP_PREFIX}*' -size +0`)).trim();
+    return temp !== '';
+  }, 30_000, 'the SFTP upload starting');
+  const pid = Number(/\.shipshape-tmp\.(\d+)\./.exec(temp)?.[1]);
+  assert.ok(pid > 0, `the temp file ${temp} names the sshd session`);
+  await killHard(child);
+  await waitUntil(async () => (await sh(`test -d /proc/${pid} && echo alive || echo gone`)) === 'gone\n', 30_000, 'the dropped session ending');
+  assert.is(await sh(`cat ${dir}/dropped.bin; ls -A ${dir} | grep -c ${TEMP_PREFIX}`), 'old\n1\n', 'the target is intact; the dead upload left its temp file');
+  await t.put(`${dir}/next`, 'x');
+  assert.is(await leftovers(), '', 'removed by the next upload');
 });
 
 test.run();
