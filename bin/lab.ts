@@ -22,7 +22,7 @@ function table(hosts: LabHost[]): string {
 
 const FLAGS: Flag[] = [
   { name: 'lab-dir', value: 'DIR', help: "the lab's cache and state (default $SHIPSHAPE_LAB_DIR or /var/cache/shipshape/lab)" },
-  { name: 'host', value: 'NAME', multiple: true, help: 'with reset: only these hosts (comma-separated, or repeat the flag)' },
+  { name: 'host', value: 'NAME', multiple: true, help: 'with up, down or reset: only these hosts (comma-separated, or repeat the flag)' },
   HELP,
 ];
 
@@ -33,7 +33,9 @@ export const LAB_COMMAND: Command = {
     'Local Debian test hosts from cluster.json: up, down, status, reset (as root).',
     '',
     'One host per node of CLUSTER.json (default ./cluster.json):',
-    '  up      bring them up; their SSH keys go into ~/.ssh/known_hosts',
+    '  up      bring them up; their SSH keys go into ~/.ssh/known_hosts. Hosts already up',
+    '          are left as they are; broken ones are repaired (a dead host is booted',
+    '          again on its own files, a downed link is mended)',
     '  down    stop and remove them',
     '  status  each host: name, address, running, forwards (exit 3 when one is not running)',
     '  reset   wipe hosts back to the clean base and restart them',
@@ -48,15 +50,16 @@ export const LAB_COMMAND: Command = {
     }
     if (extra.length) throw usageError(`shipshape lab ${sub}: unexpected argument ${extra[0]}`, this.usage);
     const hosts = values.host as string[] | undefined;
-    if (hosts && sub !== 'reset') throw usageError(`shipshape lab ${sub}: --host is only for lab reset`, this.usage);
+    if (hosts && sub === 'status') throw usageError('shipshape lab status: --host is only for lab up, down and reset', this.usage);
     // `down` works from the lab's own state: it must be able to clean up after a deleted file.
-    if (sub !== 'down') {
-      if (!existsSync(resolve(file))) throw usageError(`shipshape lab ${sub}: ${file} does not exist (looked for ${resolve(file)})`, 'name the cluster file: shipshape lab up path/to/cluster.json');
+    const exists = existsSync(resolve(file));
+    if (sub !== 'down' && !exists) throw usageError(`shipshape lab ${sub}: ${file} does not exist (looked for ${resolve(file)})`, 'name the cluster file: shipshape lab up path/to/cluster.json');
+    if (exists && sub !== 'status' && (sub !== 'down' || hosts)) {
       const names = readCluster(file).map((n) => n.host_name);
       const unknown = (hosts ?? []).filter((h) => !names.includes(h));
-      if (unknown.length) throw usageError(`shipshape lab reset: ${file} has no host ${unknown.join(', ')}`, `hosts are: ${names.join(', ')}`);
+      if (unknown.length) throw usageError(`shipshape lab ${sub}: ${file} has no host ${unknown.join(', ')}`, `hosts are: ${names.join(', ')}`);
     }
-    const opts = { labDir: values['lab-dir'] as string | undefined, log: (line: string) => console.error(line) };
+    const opts = { labDir: values['lab-dir'] as string | undefined, log: (line: string) => console.error(line), hosts };
     return async () => {
       switch (sub) {
         case 'up': {
@@ -75,7 +78,7 @@ export const LAB_COMMAND: Command = {
           return all.every((h) => h.running) ? 0 : 3;
         }
         default:
-          console.log(table(await labReset(file, { ...opts, hosts })));
+          console.log(table(await labReset(file, opts)));
           return 0;
       }
     };

@@ -49,15 +49,17 @@ function live(address: string, c: Claim): boolean {
 
 /**
  * Gives each host of a cluster an address no other lab on this machine holds, and records
- * the claims. Call with the net lock held, and write the cluster's state before releasing it.
+ * the claims: `names` are all the cluster's hosts that are up afterwards, `fixed` those that
+ * keep the address they have. Call with the net lock held, and write the cluster's state
+ * before releasing it.
  *
  * @example
  * await withNetLock(() => claimAddresses(ctx.cluster.state, ['web-01', 'db-01']))   // Map { 'web-01' → '10.77.0.11', 'db-01' → '10.77.0.12' }
  */
-export async function claimAddresses(stateFile: string, names: string[]): Promise<Map<string, string>> {
+export async function claimAddresses(stateFile: string, names: string[], fixed: ReadonlyMap<string, string> = new Map()): Promise<Map<string, string>> {
   const reg = readRegistry();
   for (const [a, c] of Object.entries(reg)) if (c.state === stateFile || !live(a, c)) delete reg[a];
-  const got = allocateAddresses(names, new Set([...Object.keys(reg), ...(await addressesInNamespaces())]));
+  const got = allocateAddresses(names, new Set([...Object.keys(reg), ...(await addressesInNamespaces())]), fixed);
   for (const [host, a] of got) reg[a] = { state: stateFile, host };
   writeRegistry(reg);
   return got;

@@ -138,7 +138,13 @@ export async function findInit(proc: ProcRef, timeoutMs = 2000): Promise<ProcRef
   return undefined;
 }
 
-function sshAnswers(address: string, timeoutMs: number): Promise<boolean> {
+/**
+ * True when sshd at `address`:22 sends its banner within `timeoutMs`.
+ *
+ * @example
+ * await sshAnswers('10.77.0.11', 2000)   // true
+ */
+export function sshAnswers(address: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: address, port: 22 });
     let done = false;

@@ -74,6 +74,10 @@ export function macFor(address: string): string {
 export async function createHostNet(netns: string, veth: string, address: string): Promise<void> {
   await run('ip', ['netns', 'add', netns]);
   await run('ip', ['netns', 'exec', netns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  await addVeth(netns, veth, address);
+}
+
+async function addVeth(netns: string, veth: string, address: string): Promise<void> {
   // the MAC follows from the address: when an address passes to a new host (reset, another
   // cluster), ARP caches that still hold it stay right instead of sending to a dead MAC for ~30 s
   await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', macFor(address), 'netns', netns]);
@@ -83,6 +87,60 @@ export async function createHostNet(netns: string, veth: string, address: string
   await run('ip', ['-n', netns, '-batch', '-'], {
     input: `link set lo up\naddr add ${address}/24 dev eth0\nlink set eth0 up\n`,
   });
+}
+
+/** What is wrong with a host's network, as `lab up` finds it. */
+export interface NetProblem {
+  /** `netns`: the namespace is gone (its processes must restart); `link`: the veth or eth0 can be mended in place. */
+  kind: 'netns' | 'link';
+  why: string;
+}
+
+function linkFlags(text: string): { up: boolean; master?: string } | undefined {
+  const m = /<([^>]*)>/.exec(text);
+  if (!m) return undefined;
+  return { up: m[1]!.split(',').includes('UP'), master: / master (\S+)/.exec(text)?.[1] };
+}
+
+/**
+ * Checks a host's network from the controller: namespace, veth (there, up, on the bridge),
+ * and eth0 inside (up, with its address). Undefined when all is well.
+ *
+ * @example
+ * await hostNetProblem('ss-1a2b3c4d5e6f-web-01', 's1a2b3c4d5e-0', '10.77.0.11')   // { kind: 'link', why: 'its veth s1a2b3c4d5e-0 is down' }
+ */
+export async function hostNetProblem(netns: string, veth: string, address: string): Promise<NetProblem | undefined> {
+  if (!existsSync(`/run/netns/${netns}`)) return { kind: 'netns', why: `its network namespace ${netns} is missing` };
+  const outer = await run('ip', ['-o', 'link', 'show', 'dev', veth], { allowFail: true });
+  const o = outer.code === 0 ? linkFlags(outer.stdout) : undefined;
+  if (!o) return { kind: 'link', why: `its veth ${veth} is missing` };
+  if (!o.up) return { kind: 'link', why: `its veth ${veth} is down` };
+  if (o.master !== BRIDGE) return { kind: 'link', why: `its veth ${veth} is not on the bridge ${BRIDGE}` };
+  const inner = await run('ip', ['-n', netns, '-o', 'link', 'show', 'dev', 'eth0'], { allowFail: true });
+  const i = inner.code === 0 ? linkFlags(inner.stdout) : undefined;
+  if (!i?.up) return { kind: 'link', why: 'its eth0 is down' };
+  const addrs = await run('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { allowFail: true });
+  if (!addrs.stdout.includes(` ${address}/24 `)) return { kind: 'link', why: `its eth0 lacks ${address}/24` };
+  return undefined;
+}
+
+/**
+ * Mends a host's link in place, keeping its namespace and processes: recreates a missing veth
+ * pair, else brings both ends up, back on the bridge, with the address. Call with the net lock.
+ *
+ * @example
+ * await repairHostLink('ss-1a2b3c4d5e6f-web-01', 's1a2b3c4d5e-0', '10.77.0.11')
+ */
+export async function repairHostLink(netns: string, veth: string, address: string): Promise<void> {
+  if (!(await linkExists(veth))) {
+    // a veth pair goes as a whole: with the outer end gone, eth0 inside is gone too
+    await run('ip', ['-n', netns, 'link', 'del', 'eth0'], { allowFail: true });
+    return addVeth(netns, veth, address);
+  }
+  await run('ip', ['link', 'set', veth, 'master', BRIDGE, 'up']);
+  const addrs = await run('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { allowFail: true });
+  const add = addrs.stdout.includes(` ${address}/24 `) ? '' : `addr add ${address}/24 dev eth0\n`;
+  await run('ip', ['-n', netns, '-batch', '-'], { input: `link set lo up\n${add}link set eth0 up\n` });
 }
 
 /**
@@ -116,17 +174,20 @@ export async function findLeftovers(netnsPrefix: string, vethPrefix: string): Pr
 
 /**
  * Picks an address per host: node i prefers 10.77.0.(11+i) and takes the next free one when
- * another cluster holds it (`taken`), so the same cluster.json gets the same addresses.
+ * another cluster holds it (`taken`), so the same cluster.json gets the same addresses. Hosts
+ * in `fixed` (already up) keep theirs.
  *
  * @example
  * allocateAddresses(['web-01', 'web-02'], new Set(['10.77.0.11']))   // web-01 → .12, web-02 → .13
  */
-export function allocateAddresses(names: string[], taken: Set<string>): Map<string, string> {
-  const used = new Set(taken);
+export function allocateAddresses(names: string[], taken: Set<string>, fixed: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+  const used = new Set([...taken, ...fixed.values()]);
   const out = new Map<string, string>();
   // .11-.254 first, then .2-.10 (.1 is the bridge)
   const order = [...Array.from({ length: 244 }, (_, i) => 11 + i), ...Array.from({ length: 9 }, (_, i) => 2 + i)];
   names.forEach((name, i) => {
+    const kept = fixed.get(name);
+    if (kept) { out.set(name, kept); return; }
     const start = Math.min(i, order.length - 1);
     for (let k = 0; k < order.length; k++) {
       const a = `${SUBNET}.${order[(start + k) % order.length]}`;

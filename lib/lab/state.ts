@@ -30,6 +30,9 @@ export interface ClusterState {
   knownHostsTag: string;
   privateKeys: string[];
   forwarder?: ProcRef;
+  /** The routes the forwarder was started with (JSON), so `up` restarts it only when they change. */
+  forwarderRoutes?: string;
+  /** The hosts that are up (or were, and are broken), in the order of cluster.json. */
   hosts: HostState[];
 }
 

@@ -71,8 +71,14 @@ export async function teardown(ctx: TeardownContext, state: ClusterState | undef
   removeTree(ctx.cluster.dir);
 }
 
-/** Deletes a private key the lab wrote (only if it still is the lab's), and the empty .vagrant dirs above it. */
-function removeOurKey(file: string, labKey: string | undefined): void {
+/**
+ * Deletes a private key the lab wrote (only if it still is the lab's), and the empty .vagrant
+ * dirs above it.
+ *
+ * @example
+ * removeOurKey('/srv/demo/.vagrant/machines/web-01/virtualbox/private_key', labKeyText)
+ */
+export function removeOurKey(file: string, labKey: string | undefined): void {
   if (!existsSync(file)) return;
   if (labKey !== undefined && readFileSync(file, 'utf8') !== labKey) return;
   rmSync(file, { force: true });

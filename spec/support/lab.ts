@@ -1,13 +1,13 @@
 // Test support for anything that needs real hosts: bring a lab up for the duration of a
 // callback, and talk to its hosts with the system ssh client (strict host key checking).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, type LabHost, type LabOptions } from '../../lib/lab/index.js';
 import { knownHostsTagged } from '../../lib/lab/known-hosts.js';
-import { clusterKey, clusterPaths, labPaths } from '../../lib/lab/paths.js';
-import { isAlive } from '../../lib/lab/proc.js';
+import { clusterKey, clusterPaths, hostPaths, labPaths } from '../../lib/lab/paths.js';
+import { isAlive, pidNamespaceMembers } from '../../lib/lab/proc.js';
 import { readState, type ClusterState } from '../../lib/lab/state.js';
 
 /**
@@ -119,4 +119,44 @@ export async function labLeftovers(state: ClusterState): Promise<string[]> {
 /** The state a lab recorded for a cluster file (undefined when it is not up). */
 export function labState(clusterFile: string, labDir?: string): ClusterState | undefined {
   return readState(clusterPaths(labPaths(labDir), clusterKey(clusterFile)).state);
+}
+
+/** Where a path of a lab host's root filesystem is kept on the controller (its overlay upper): files the host wrote. */
+export function upperPath(clusterFile: string, host: string, path: string, labDir?: string): string {
+  return join(hostPaths(clusterPaths(labPaths(labDir), clusterKey(clusterFile)), host).upper, path);
+}
+
+/** PIDs of a lab host's processes named `comm` (as seen from the controller), by its recorded init. */
+export function hostPids(clusterFile: string, host: string, comm: string, labDir?: string): number[] {
+  const init = labState(clusterFile, labDir)?.hosts.find((h) => h.name === host)?.init;
+  if (!init || !isAlive(init)) return [];
+  return pidNamespaceMembers(init.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Resolves once `check` is true, polling every `everyMs`; rejects naming `what` after `timeoutMs`. */
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 20): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** PID of a lab host's sshd listener (the child of its init; sessions are its children), as seen from the controller. */
+export function sshdPid(clusterFile: string, host: string, labDir?: string): number | undefined {
+  const init = labState(clusterFile, labDir)?.hosts.find((h) => h.name === host)?.init;
+  return hostPids(clusterFile, host, 'sshd', labDir).find((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === init?.pid;
+    } catch {
+      return false;
+    }
+  });
 }
