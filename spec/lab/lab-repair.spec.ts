@@ -105,6 +105,19 @@ test('a downed veth and a deleted one are mended in place: same processes', asyn
   for (const n of NAMES) assert.is(await hostname(n, 'address'), n);
 });
 
+test('a deleted network namespace restarts only that host, in a new one', async () => {
+  const before = new Map(NAMES.map((n) => [n, identity(n)]));
+  const s = labState(file)!;
+  await run('ip', ['netns', 'del', s.hosts[1]!.netns]);
+  const out = await up();
+  assert.match(out, `rep-02: restarted on its own files (its network namespace ${s.hosts[1]!.netns} is missing)`);
+  for (const n of ['rep-01', 'rep-03']) assert.equal(identity(n), before.get(n), `${n} was left as it was`);
+  assert.is.not(identity('rep-02').init, before.get('rep-02')!.init);
+  assert.ok(identity('rep-02').marker, 'its files were kept');
+  assert.ok((await run('ip', ['netns', 'list'])).stdout.includes(s.hosts[1]!.netns));
+  for (const n of NAMES) assert.is(await hostname(n, 'address'), n);
+});
+
 test('changed port_mappings change only the forwards', async () => {
   const before = NAMES.map(identity);
   writeCluster([23754, 23752, 23753]);
