@@ -1,8 +1,10 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { captureCallSite, resolveFromCaller } from '../dsl/call-site.js';
 import { ShipshapeError, type CallSite } from '../errors.js';
 import { fromAnsible, runInventoryScript } from './ansible.js';
 import { loadClusterJson, readJson } from './cluster.js';
+import { checkInventoryData, isObject, Problems } from './validate.js';
 import type { HostOptions, InventoryData } from './types.js';
 
 /**
@@ -28,7 +30,9 @@ export class Inventory {
   load(source: string | InventoryData): this {
     try {
       // A relative file resolves from the folder of the file that called load(), as src paths do.
-      return this.add(typeof source === 'string' ? Inventory.read(resolveFromCaller(source)) : source);
+      if (typeof source !== 'string') return this.add(source);
+      const file = resolveFromCaller(source);
+      return this.add(Inventory.read(file), file);
     } catch (e) {
       if (!this.onProblem) throw e;
       const err = e instanceof ShipshapeError ? e : new ShipshapeError(String((e as Error)?.message ?? e));
@@ -38,7 +42,12 @@ export class Inventory {
     }
   }
 
-  add(data: InventoryData): this {
+  /**
+   * Adds hosts and groups given as an object; throws (one error naming every bad field) when
+   * it is malformed, before adding anything.
+   */
+  add(data: InventoryData, source = 'inventory object'): this {
+    data = checkInventoryData(data, source);
     for (const [name, opts] of Object.entries(data.hosts ?? {})) {
       const prev = this.hosts.get(name) ?? {};
       this.hosts.set(name, { ...prev, ...dropUndefined(opts), vars: { ...prev.vars, ...opts.vars } });
@@ -68,13 +77,18 @@ export class Inventory {
       throw new ShipshapeError(`inventory ${file} does not exist`, { fix: 'check the path (a relative path resolves from the folder of the file that loads it)' });
     }
     if (!st.isFile()) throw new ShipshapeError(`inventory ${file} is not a file`);
-    if (!file.endsWith('.json') && isExecutable(file)) return fromAnsible(file, runInventoryScript(file));
-    const data = readJson(file) as Record<string, unknown>;
-    if (data && typeof data === 'object' && 'nodes' in data) return loadClusterJson(file, data);
-    if (data && typeof data === 'object' && ('hosts' in data && !('_meta' in data)) && typeof data.hosts === 'object' && !Array.isArray(data.hosts)) {
-      return data as InventoryData;
+    if (!file.endsWith('.json') && isExecutable(file)) return fromAnsible(file, runInventoryScript(file), `${file} --list`);
+    const data = readJson(file);
+    if (!isObject(data)) {
+      const p = new Problems(file);
+      p.add('the top level', 'must be an object: cluster.json\'s { "nodes": [...] }, Ansible\'s { "group": { "hosts": [...] } } or { "hosts": {...}, "groups": {...} }', data);
+      p.throwIfAny();
     }
-    return fromAnsible(file, data as never);
+    const d = data as Record<string, unknown>;
+    // A file named cluster.json is read as one even when "nodes" is missing, so the error says so.
+    if ('nodes' in d || basename(file) === 'cluster.json') return loadClusterJson(file, d);
+    if ('hosts' in d && !('_meta' in d) && isObject(d.hosts)) return checkInventoryData(d, file);
+    return fromAnsible(file, d);
   }
 }
 
