@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Probed } from '../ops/types.js';
 
 /**
- * Probes past this many bytes of script are left out of the batch (the task probes on its
- * own): one `sh -c` argument may hold at most 128 KiB on Linux.
+ * Probes past this many bytes of script, counted as quoted once more (become wraps it in
+ * `sudo sh -c '…'`), are left out of the batch and probe on their own: one `sh -c` argument
+ * may hold at most 128 KiB on Linux.
  */
 export const BATCH_SCRIPT_LIMIT = 96 * 1024;
+
+/** Bytes of `s` once single-quoted for sh: each `'` becomes `'\''`. */
+const quotedSize = (s: string) => Buffer.byteLength(s) + 2 + 3 * (s.split("'").length - 1);
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -33,10 +37,11 @@ export function batchScript(probes: { key: string; script: string }[], limit = B
     // Keys are ours (task indexes, 'facts'): never quoted, so they must stay plain.
     if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new Error(`probe key ${JSON.stringify(key)} must be letters, digits, _ or -`);
     const part = `printf '%s\\n' '${begin(key)}'; ( ( ${s}\n) 2>/dev/null; printf '\\n%s' "$?" ) </dev/null | base64 -w0; printf '\\n%s\\n' '${end(key)}'`;
-    if (size + part.length > limit && included.length > 0) continue;
+    const partSize = quotedSize(part) + 1;
+    if (size + partSize > limit && included.length > 0) continue;
     parts.push(part);
     included.push(key);
-    size += part.length + 1;
+    size += partSize;
   }
   return {
     script: parts.join('\n'),
