@@ -18,7 +18,8 @@ export interface KnownHostEntry {
 export type HostKeyStatus =
   | { status: 'known'; entry: KnownHostEntry }
   | { status: 'unknown' }
-  | { status: 'changed'; entry: KnownHostEntry }
+  /** `otherType`: the host offers a key type none of its lines has (a downgrade, or new keys). */
+  | { status: 'changed'; entry: KnownHostEntry; otherType?: boolean }
   | { status: 'revoked'; entry: KnownHostEntry };
 
 /**
@@ -49,13 +50,28 @@ export function parseKnownHosts(text: string, file = 'known_hosts'): KnownHostEn
 }
 
 /**
- * The name OpenSSH looks a host up by: `host` on port 22, else `[host]:port`.
+ * The name OpenSSH looks a host up by: `host` on port 22, else `[host]:port`, lowercased as
+ * OpenSSH does before matching or hashing.
  *
  * @example
- * hostLookupName('10.77.0.11', 2222)   // '[10.77.0.11]:2222'
+ * hostLookupName('Web-01', 2222)   // '[web-01]:2222'
  */
 export function hostLookupName(host: string, port = 22): string {
-  return port === 22 ? host : `[${host}]:${port}`;
+  const h = host.toLowerCase();
+  return port === 22 ? h : `[${h}]:${port}`;
+}
+
+/**
+ * Whether a string can be a host name or address in a known_hosts line: letters, digits and
+ * `. _ - : %` (IPv6 and zone ids). Anything else (spaces, newlines, commas, patterns) could
+ * add or widen lines.
+ *
+ * @example
+ * isHostName('10.77.0.11')          // true
+ * isHostName('x\n* ssh-ed25519 AAAA')  // false
+ */
+export function isHostName(host: string): boolean {
+  return /^[A-Za-z0-9._:%-]{1,253}$/.test(host);
 }
 
 /**
@@ -85,7 +101,9 @@ export function entryMatches(entry: Pick<KnownHostEntry, 'hosts'>, host: string,
 /**
  * Checks a presented host key against known_hosts entries, as OpenSSH does: a matching
  * `@revoked` line refuses it; a line with the same key accepts it; a line for this host
- * with the same key type but another key means the key changed.
+ * with the same key type but another key means the key changed. Stricter than OpenSSH: once
+ * any key is on file for a host, a key of a type not on file is a change too, not a new
+ * host (else a man in the middle offering another type would be recorded as new).
  *
  * @example
  * checkHostKey(readKnownHosts([file]), '10.77.0.11', 22, key).status   // 'known' | 'unknown' | 'changed' | 'revoked'
@@ -98,7 +116,9 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
   if (same) return { status: 'known', entry: same };
   const type = blobType(key);
   const changed = mine.find((e) => !e.marker && e.keyType === type);
-  return changed ? { status: 'changed', entry: changed } : { status: 'unknown' };
+  if (changed) return { status: 'changed', entry: changed };
+  const any = mine.find((e) => !e.marker);
+  return any ? { status: 'changed', entry: any, otherType: true } : { status: 'unknown' };
 }
 
 /**
@@ -152,6 +172,7 @@ export function blobType(key: Buffer): string {
  * knownHostsLine('127.0.0.1', 2222, key)   // '[127.0.0.1]:2222 ssh-ed25519 AAAA...'
  */
 export function knownHostsLine(host: string, port: number, key: Buffer, hashed = false): string {
+  if (!isHostName(host)) throw new TypeError(`not a host name or address: ${JSON.stringify(host)}`);
   let name = hostLookupName(host, port);
   if (hashed) {
     const salt = randomBytes(20);
@@ -162,6 +183,8 @@ export function knownHostsLine(host: string, port: number, key: Buffer, hashed =
 
 /**
  * Appends a host key to a known_hosts file, creating it (and its folder, mode 700) if needed.
+ * The line is hashed when every line already in the file is (someone ran `ssh-keygen -H`
+ * or has `HashKnownHosts yes`), so a hashed file does not start listing host names.
  *
  * @example
  * addKnownHost(join(homedir(), '.ssh/known_hosts'), '10.77.0.11', 22, key)
@@ -169,12 +192,15 @@ export function knownHostsLine(host: string, port: number, key: Buffer, hashed =
 export function addKnownHost(file: string, host: string, port: number, key: Buffer): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   let prefix = '';
+  let hashed = false;
   if (existsSync(file)) {
     const text = readFileSync(file, 'utf8');
     if (text !== '' && !text.endsWith('\n')) prefix = '\n';
+    const entries = parseKnownHosts(text, file).filter((e) => e.marker === undefined);
+    hashed = entries.length > 0 && entries.every((e) => e.hosts.startsWith('|1|'));
   }
   // One write with O_APPEND: concurrent first contacts do not interleave lines.
-  appendFileSync(file, `${prefix}${knownHostsLine(host, port, key)}\n`, { mode: 0o600 });
+  appendFileSync(file, `${prefix}${knownHostsLine(host, port, key, hashed)}\n`, { mode: 0o600 });
 }
 
 function globMatch(pattern: string, text: string): boolean {

@@ -13,6 +13,8 @@ export interface SshConfigEntry {
   proxyJump?: string;
   userKnownHostsFiles?: string[];
   identityAgent?: string;
+  /** HostKeyAlgorithms or PubkeyAcceptedAlgorithms (PubkeyAcceptedKeyTypes) name `ssh-rsa`. */
+  allowSshRsa?: boolean;
 }
 
 /**
@@ -75,6 +77,8 @@ export function sshConfigFor(hostAlias: string, configPath: string = defaultSshC
   const agent = one('identityagent');
   if (agent) out.identityAgent = agent === 'SSH_AUTH_SOCK' ? process.env.SSH_AUTH_SOCK : expandTokens(agent, tokens);
   if (out.identityAgent === undefined) delete out.identityAgent;
+  const algos = ['hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'pubkeyacceptedkeytypes'].map(one);
+  if (algos.some((a) => a !== undefined && /(^|[,+^])ssh-rsa(,|$)/.test(a))) out.allowSshRsa = true;
   return out;
 }
 

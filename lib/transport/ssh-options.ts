@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { reveal, type Secret } from '../secret.js';
+import { reveal, secret, type Secret } from '../secret.js';
 import { expandHome, sshConfigFor, type SshConfigEntry } from './ssh-config.js';
 
 const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
@@ -40,6 +40,13 @@ export interface SshConnectOptions {
   maxChannels?: number;
   /** OpenSSH client config to read; default `~/.ssh/config`; `false`: read none. */
   sshConfigFile?: string | false;
+  /**
+   * Allow `ssh-rsa` signatures (RSA with SHA-1) for this host: its host key, and our login
+   * with an RSA key when the server accepts nothing better. Off by default, as in OpenSSH
+   * 8.8+; also on when `~/.ssh/config` adds `ssh-rsa` to HostKeyAlgorithms or
+   * PubkeyAcceptedAlgorithms for the host.
+   */
+  allowSshRsa?: boolean;
 }
 
 /** Options with every default applied: what a connect attempt uses. */
@@ -60,9 +67,21 @@ export interface ResolvedSshOptions {
   jump?: ResolvedSshOptions;
   keepaliveIntervalMs: number;
   maxChannels: number;
+  allowSshRsa: boolean;
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/**
+ * How messages name a host: `web-01 (10.77.0.11:22)`, or `10.77.0.11:22` when the name is the address.
+ *
+ * @example
+ * where({ host: 'web-01', address: '10.77.0.11', port: 22 })   // 'web-01 (10.77.0.11:22)'
+ */
+export function where(o: Pick<ResolvedSshOptions, 'host' | 'address' | 'port'>): string {
+  return o.host === o.address ? `${o.address}:${o.port}` : `${o.host} (${o.address}:${o.port})`;
+}
+
 
 /**
  * Applies `~/.ssh/config` and defaults to connect options: the call's own values win, then
@@ -80,6 +99,8 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
   const agent = opts.agent === false ? undefined : opts.agent ?? cfg.identityAgent ?? process.env.SSH_AUTH_SOCK;
   const given = opts.knownHostsFile === undefined ? [] : ([] as string[]).concat(opts.knownHostsFile);
   const known = given.length ? given : cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')];
+  // A passphrase from an inventory as a plain string is as secret as one wrapped in secret().
+  if (typeof opts.passphrase === 'string') secret(opts.passphrase);
   const r: ResolvedSshOptions = {
     host: opts.host,
     address: opts.address ?? cfg.hostName ?? opts.host,
@@ -96,6 +117,7 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
     retries: opts.retries ?? 2,
     keepaliveIntervalMs: opts.keepaliveIntervalMs ?? 10_000,
     maxChannels: opts.maxChannels ?? 8,
+    allowSshRsa: opts.allowSshRsa ?? cfg.allowSshRsa ?? false,
   };
   const jump = opts.proxyJump ?? cfg.proxyJump;
   if (jump !== undefined && jump !== 'none') r.jump = resolveJump(jump, opts);
@@ -104,8 +126,10 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
 
 /**
  * Turns a ProxyJump value into the options of the last jump host: `a,b` means reach `b`
- * through `a`. A jump host inherits host-key and timeout settings (and the key, when its
- * own config names none) from the target.
+ * through `a`. A jump host inherits host-key, agent and timeout settings from the target,
+ * never its key file or passphrase: a jump host logs in with what is configured for it (its
+ * own options, its IdentityFile in ~/.ssh/config, the agent, the default key files), so the
+ * target's key is not offered to a host that has no business seeing it.
  */
 function resolveJump(jump: string | SshConnectOptions, target: SshConnectOptions): ResolvedSshOptions {
   const inherited: Partial<SshConnectOptions> = {
@@ -123,13 +147,10 @@ function resolveJump(jump: string | SshConnectOptions, target: SshConnectOptions
     const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hop.replace(/^ssh:\/\//, ''));
     if (!m) throw new TypeError(`cannot read ProxyJump ${JSON.stringify(hop)}: expected [user@]host[:port]`);
     const name = m[2]!.replace(/^\[|\]$/g, '');
-    const own = target.sshConfigFile === false ? {} : sshConfigFor(name, target.sshConfigFile);
     prev = {
       host: name,
       user: m[1],
       port: m[3] ? Number(m[3]) : undefined,
-      privateKey: own.identityFiles ? undefined : target.privateKey,
-      passphrase: own.identityFiles ? undefined : target.passphrase,
       ...inherited,
       proxyJump: prev,
     };

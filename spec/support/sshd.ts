@@ -30,8 +30,10 @@ export interface Sshd {
   userKey: string;
   /** A known_hosts file that already holds this server's host key. */
   knownHosts: string;
-  /** The server's host public key line (`ssh-ed25519 AAAA...`). */
+  /** The server's (first) host public key line (`ssh-ed25519 AAAA...`). */
   hostKeyPub: string;
+  /** Every host public key line of the server, by key type (`ed25519`, `ecdsa`, `rsa`). */
+  hostKeyPubs: Record<string, string>;
   /** PID of sshd's listener (as seen from here). */
   pid: number;
   /** Everything sshd logged so far. */
@@ -57,6 +59,8 @@ export function clientOptions(s: Sshd): SshConnectOptions {
 export interface SshdOptions {
   /** Extra sshd_config lines (they win over the defaults). */
   config?: string;
+  /** Host key types, each in `host_<type>`; the first is in `knownHosts`. Default `['ed25519']`. */
+  hostKeys?: ('ed25519' | 'ecdsa' | 'rsa')[];
   /** `false`: no SFTP subsystem. */
   sftp?: boolean;
 }
@@ -98,7 +102,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   mkdirSync('/tmp/ss-sshd', { recursive: true });
   const dir = mkdtempSync('/tmp/ss-sshd/run-');
   const port = await freePort();
-  const hostKeyPub = keygen(join(dir, 'host_ed25519'));
+  const hostKeyTypes = opts.hostKeys ?? ['ed25519'];
+  const hostKeyPubs = Object.fromEntries(hostKeyTypes.map((k) => [k, keygen(join(dir, `host_${k}`), k)]));
+  const hostKeyPub = hostKeyPubs[hostKeyTypes[0]!]!;
   const userPub = keygen(join(dir, 'user_ed25519'));
   writeFileSync(join(dir, 'authorized_keys'), userPub + '\n');
   writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKeyPub}\n`);
@@ -110,7 +116,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   // sshd takes the first value of a keyword: the caller's lines go first.
   writeFileSync(join(dir, 'sshd_config'), [
     opts.config ?? '',
-    `HostKey ${dir}/host_ed25519`,
+    ...hostKeyTypes.map((k) => `HostKey ${dir}/host_${k}`),
     `AuthorizedKeysFile ${dir}/authorized_keys`,
     'StrictModes no', 'UsePAM no', 'PidFile none', 'LogLevel VERBOSE',
     opts.sftp === false ? '' : `Subsystem sftp ${ROOT}/usr/lib/openssh/sftp-server`,
@@ -135,7 +141,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const sshdPid = children(child.pid!)[0]!;
   live.set(sshdPid, dir);
   return {
-    address: '127.0.0.1', port, dir, hostKeyPub, pid: sshdPid,
+    address: '127.0.0.1', port, dir, hostKeyPub, hostKeyPubs, pid: sshdPid,
     userKey: join(dir, 'user_ed25519'),
     knownHosts: join(dir, 'known_hosts'),
     log: () => text,

@@ -6,7 +6,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SudoDialog, wrapBecome, type DialogStep } from '../../lib/transport/become.js';
+import { redact } from '../../lib/secret.js';
+import { resolveBecome, SudoDialog, wrapBecome, type DialogStep } from '../../lib/transport/become.js';
 import { LocalTransport } from '../../lib/transport/local.js';
 import { tmpDir } from '../support/tmp.js';
 import { rejects } from './helpers.js';
@@ -78,6 +79,11 @@ test('wrapBecome uses a new random prompt per command, never the password, and s
   assert.is.not(a.dialog!.marker, b.dialog!.marker);
   assert.not.match(a.command, 'hunter22');
   assert.equal(wrapBecome('id', { user: 'www' }), { command: 'sudo -n -H -u www -- sh -c id' });
+});
+
+test('registers a become password given as a plain string as a secret', () => {
+  resolveBecome({ user: 'root', password: 'Plain-Sudo-Pw-7' });
+  assert.is(redact('sudo said Plain-Sudo-Pw-7'), 'sudo said ********');
 });
 
 // A stand-in for sudo on PATH: FAKE_SUDO=nopasswd runs the command without asking; =ask

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  addKnownHost, blobType, checkHostKey, entryMatches, fingerprint, hostLookupName, knownHostsLine, parseKnownHosts,
+  addKnownHost, blobType, checkHostKey, entryMatches, fingerprint, hostLookupName, isHostName, knownHostsLine, parseKnownHosts,
 } from '../../lib/transport/known-hosts.js';
 
 function blob(type: string, fill: number): Buffer {
@@ -67,7 +67,8 @@ const checkTable: { name: string; lines: string[]; host: string; port: number; k
   { name: 'accepts the recorded key', lines: [`10.77.0.11 ssh-ed25519 ${b64(ED_A)}`], host: '10.77.0.11', port: 22, key: ED_A, status: 'known', line: 1 },
   { name: 'calls a host with no line unknown', lines: [`10.77.0.11 ssh-ed25519 ${b64(ED_A)}`], host: '10.77.0.12', port: 22, key: ED_A, status: 'unknown' },
   { name: 'calls another key of the same type a change', lines: ['# x', `10.77.0.11 ssh-ed25519 ${b64(ED_A)}`], host: '10.77.0.11', port: 22, key: ED_B, status: 'changed', line: 2 },
-  { name: 'calls a key of a type not recorded unknown', lines: [`10.77.0.11 ssh-rsa ${b64(RSA_A)}`], host: '10.77.0.11', port: 22, key: ED_A, status: 'unknown' },
+  { name: 'calls a key of a type not recorded a change, not a new host (no downgrade)', lines: [`10.77.0.11 ssh-rsa ${b64(RSA_A)}`], host: '10.77.0.11', port: 22, key: ED_A, status: 'changed', line: 1 },
+  { name: 'calls another type a change also when the line is hashed', lines: [knownHostsLine('10.77.0.11', 22, RSA_A, true)], host: '10.77.0.11', port: 22, key: ED_A, status: 'changed', line: 1 },
   { name: 'accepts any of several recorded keys', lines: [`10.77.0.11 ssh-rsa ${b64(RSA_A)}`, `10.77.0.11 ssh-ed25519 ${b64(ED_B)}`], host: '10.77.0.11', port: 22, key: ED_B, status: 'known', line: 2 },
   { name: 'refuses a revoked key even when also recorded', lines: [`10.77.0.11 ssh-ed25519 ${b64(ED_A)}`, `@revoked * ssh-ed25519 ${b64(ED_A)}`], host: '10.77.0.11', port: 22, key: ED_A, status: 'revoked', line: 2 },
   { name: 'ignores cert-authority lines', lines: [`@cert-authority * ssh-ed25519 ${b64(ED_A)}`], host: '10.77.0.11', port: 22, key: ED_A, status: 'unknown' },
@@ -115,6 +116,57 @@ test('writes lines that ssh-keygen -F finds, hashed or not, [addr]:port off port
       const r = spawnSync('ssh-keygen', ['-F', name, '-f', f], { encoding: 'utf8' });
       assert.is(r.status, 0, `ssh-keygen -F ${name}: ${r.stdout}${r.stderr}`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('matches hashed lines whatever the case of the host name, as OpenSSH lowercases before hashing', () => {
+  const dir = mkdtempSync('/tmp/ss-kh-');
+  try {
+    const f = join(dir, 'known_hosts');
+    writeFileSync(f, knownHostsLine('WEB-02', 2222, ED_B, true) + '\n');
+    const hashed = parseKnownHosts(readFileSync(f, 'utf8'));
+    assert.is(checkHostKey(hashed, 'web-02', 2222, ED_B).status, 'known');
+    assert.is(checkHostKey(hashed, 'WEB-02', 2222, ED_B).status, 'known');
+    const r = spawnSync('ssh-keygen', ['-F', '[web-02]:2222', '-f', f], { encoding: 'utf8' });
+    assert.is(r.status, 0, 'ssh-keygen finds the line written for WEB-02 under the name ssh uses');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('appends hashed lines to a file whose lines are all hashed, plain ones otherwise', () => {
+  const dir = mkdtempSync('/tmp/ss-kh-');
+  try {
+    const f = join(dir, 'known_hosts');
+    writeFileSync(f, `10.77.0.11 ssh-ed25519 ${b64(ED_A)}\n`);
+    assert.is(spawnSync('ssh-keygen', ['-H', '-f', f]).status, 0);
+    addKnownHost(f, '10.77.0.12', 2222, ED_B);
+    const text = readFileSync(f, 'utf8');
+    assert.not.match(text, '10.77.0.12', 'the new host is not named in a hashed file');
+    assert.ok(parseKnownHosts(text).every((e) => e.hosts.startsWith('|1|')));
+    assert.is(spawnSync('ssh-keygen', ['-F', '[10.77.0.12]:2222', '-f', f]).status, 0, 'ssh-keygen finds the hashed line');
+    const plain = join(dir, 'plain');
+    writeFileSync(plain, `# comment\n10.77.0.11 ssh-ed25519 ${b64(ED_A)}\n`);
+    addKnownHost(plain, '10.77.0.12', 22, ED_B);
+    assert.match(readFileSync(plain, 'utf8'), `\n10.77.0.12 ssh-ed25519 ${b64(ED_B)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('refuses a host string that would write other lines: newlines, spaces, commas, patterns', () => {
+  const dir = mkdtempSync('/tmp/ss-kh-');
+  try {
+    const f = join(dir, 'known_hosts');
+    writeFileSync(f, '');
+    for (const bad of [`x\n* ssh-ed25519 ${b64(ED_B)}`, 'a b', 'a,b', '*', '!x', '', 'x\r', '[x]']) {
+      assert.not.ok(isHostName(bad), JSON.stringify(bad));
+      assert.throws(() => addKnownHost(f, bad, 22, ED_A), /not a host name/);
+    }
+    for (const good of ['10.77.0.11', 'web-01.example.org', 'fe80::1%eth0', 'under_score']) assert.ok(isHostName(good), good);
+    assert.is(readFileSync(f, 'utf8'), '', 'nothing written');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

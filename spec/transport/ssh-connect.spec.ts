@@ -160,7 +160,10 @@ test('reaches a host through a jump host', async () => {
 
 test('reaches a host through a jump host written as user@host:port', async () => {
   const before = s.connections();
-  const t = await connectSsh({ ...base(), proxyJump: `root@127.0.0.1:${s.port}` });
+  // The jump host's key comes from its own config, never from the target's options.
+  const cfg = join(s.dir, 'jump_ssh_config');
+  writeFileSync(cfg, `Host 127.0.0.1\n  IdentityFile ${s.userKey}\n`);
+  const t = await connectSsh({ ...base(), sshConfigFile: cfg, proxyJump: `root@127.0.0.1:${s.port}` });
   try {
     assert.is((await t.exec('echo through')).stdout, 'through\n');
     assert.is(s.connections() - before, 2);
@@ -169,7 +172,7 @@ test('reaches a host through a jump host written as user@host:port', async () =>
   }
   const kh = join(s.dir, 'jump_unknown');
   writeFileSync(kh, '');
-  await rejects(connectSsh({ ...base(), knownHostsFile: kh, proxyJump: `root@127.0.0.1:${s.port}` }), /host key of 127\.0\.0\.1:\d+ is not known/);
+  await rejects(connectSsh({ ...base(), sshConfigFile: cfg, knownHostsFile: kh, proxyJump: `root@127.0.0.1:${s.port}` }), /host key of 127\.0\.0\.1:\d+ is not known/);
 });
 
 test.run();
