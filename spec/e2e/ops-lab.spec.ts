@@ -9,6 +9,7 @@ import { createProject, type Project } from '../../lib/dsl/project.js';
 import { deployProject, type DeployResult } from '../../lib/engine/deploy.js';
 import type { LabHost } from '../../lib/lab/index.js';
 import type { EngineEvent, TaskResult } from '../../lib/report/events.js';
+import { beforeAll } from '../support/before-all.js';
 import { ssh, withLab } from '../support/lab.js';
 import { tmpDir } from '../support/tmp.js';
 
@@ -20,23 +21,13 @@ const started = performance.now();
 let host: LabHost;
 let release: () => void = () => undefined;
 let lab: Promise<void> | undefined;
-let labError: unknown;
 
 // withLab spans the whole suite: it holds the lab up until test.after releases it, then tears down
-test.before(async () => {
-  await new Promise<void>((ready, fail) => {
-    const held = new Promise<void>((r) => { release = r; });
-    lab = withLab(cluster, async (hosts) => { host = hosts[0]!; ready(); await held; });
-    lab.catch(fail);
-  }).catch((e: unknown) => { labError = e; });
-});
-
-// uvu swallows an error thrown by a before hook (its finally returns): fail every test with it instead
-test.before.each(() => {
-  if (!labError) return;
-  const e = labError as Error & { explain?: () => string };
-  throw new Error(`lab up failed: ${e.explain?.() ?? e.stack ?? String(e)}`);
-});
+beforeAll(test, 'lab up', () => new Promise<void>((ready, fail) => {
+  const held = new Promise<void>((r) => { release = r; });
+  lab = withLab(cluster, async (hosts) => { host = hosts[0]!; ready(); await held; });
+  lab.catch(fail);
+}));
 
 test.after(async () => {
   release();

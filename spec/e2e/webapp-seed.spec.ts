@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, type LabHost } from '../../lib/lab/index.js';
+import { beforeAll } from '../support/before-all.js';
 import { ensureCommand } from '../support/debian.js';
 import { ssh } from '../support/lab.js';
 import { clusterOf, deployWebapp, failures, page, webUrl } from './webapp-helpers.js';
@@ -37,7 +38,7 @@ function ansiblePlaybook(extra: string[] = []): Promise<{ code: number; out: str
 
 process.once('beforeExit', () => { labDown(file).catch(() => undefined); });
 
-test.before(async () => {
+beforeAll(test, 'ansible and lab up', async () => {
   ensureCommand('ansible-playbook', 'ansible-core');
   host = (await labUp(file))[0]!;
 });

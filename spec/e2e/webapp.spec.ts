@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labReset, labUp, type LabHost } from '../../lib/lab/index.js';
+import { beforeAll } from '../support/before-all.js';
 import { ssh } from '../support/lab.js';
 import { clusterOf, deployWebapp, failures, page, STATE_LISTING, webUrl, type Run } from './webapp-helpers.js';
 
@@ -38,14 +39,7 @@ function assertOk(r: Run) {
 
 process.once('beforeExit', () => { labDown(file).catch(() => undefined); });
 
-test.before(async () => {
-  try {
-    hosts = await labUp(file);
-  } catch (e) {
-    console.error('lab up failed:', e);  // uvu does not show errors thrown by hooks
-    throw e;
-  }
-});
+beforeAll(test, 'lab up', async () => { hosts = await labUp(file); });
 
 test.after(async () => {
   await labDown(file);

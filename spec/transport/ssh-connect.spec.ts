@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectSsh, createSshTransport, type SshConnectOptions } from '../../lib/transport/ssh.js';
+import { beforeAll } from '../support/before-all.js';
 import { freePort, keygen, startAgent, startSshd, type Sshd, clientOptions } from '../support/sshd.js';
 import { rejects, within } from './helpers.js';
 
 let s: Sshd;
-test.before(async () => { s = await startSshd(); });
+beforeAll(test, 'starting sshd', async () => { s = await startSshd(); });
 test.after(async () => { await s?.stop(); });
 
 const base = (): SshConnectOptions => clientOptions(s);

@@ -3,11 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SshPool } from '../../lib/transport/ssh-pool.js';
 import { connectSsh, type SshConnectOptions } from '../../lib/transport/ssh.js';
+import { beforeAll } from '../support/before-all.js';
 import { cmdline, signalAll, startSshd, type Sshd, clientOptions } from '../support/sshd.js';
 import { rejects, within } from './helpers.js';
 
 let s: Sshd;
-test.before(async () => { s = await startSshd(); });
+beforeAll(test, 'starting sshd', async () => { s = await startSshd(); });
 test.after(async () => { await s?.stop(); });
 
 const base = (): SshConnectOptions => clientOptions(s);

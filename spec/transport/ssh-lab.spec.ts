@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { labDown, labUp, type LabHost } from '../../lib/lab/index.js';
 import { secret } from '../../lib/secret.js';
 import { connectSsh, type SshConnectOptions, type SshTransport } from '../../lib/transport/ssh.js';
+import { beforeAll } from '../support/before-all.js';
 import { rejects } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ss-transport-lab-'));
@@ -30,7 +31,7 @@ const sshdConnections = async () => Number((await t.exec(
   "grep -l 'sshd: vagrant \\[priv\\]' /proc/[0-9]*/cmdline 2>/dev/null | wc -l", { become: true })).stdout.trim());
 
 process.once('beforeExit', () => { labDown(file, { knownHostsFile: knownHosts }).catch(() => undefined); });
-test.before(async () => {
+beforeAll(test, 'lab up', async () => {
   try {
     [host, second] = await labUp(file, { knownHostsFile: knownHosts });
     t = await connectSsh(opts());

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectSsh, type SshConnectOptions, type SshTransport } from '../../lib/transport/ssh.js';
+import { beforeAll } from '../support/before-all.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { finishUploadScript, putCheck, TEMP_PREFIX } from '../../lib/transport/put-script.js';
 import { killHard, rejects, startPutChild, waitUntil } from './helpers.js';
@@ -13,7 +14,7 @@ import { killHard, rejects, startPutChild, waitUntil } from './helpers.js';
 let s: Sshd;
 let t: SshTransport;
 let dir: string;
-test.before(async () => {
+beforeAll(test, 'starting sshd and connecting', async () => {
   s = await startSshd();
   t = await connectSsh(base());
   dir = join(s.dir, 'files');
