@@ -1,12 +1,12 @@
 // A real OpenSSH server on 127.0.0.1 for transport tests, started and stopped by PID.
 // The Debian sshd is unpacked (not installed: its postinst would start a system sshd) into
 // /tmp/ss-sshd/root. It runs as root in its own mount and PID namespaces: the mount namespace
-// gives it the privilege-separation user (a private /etc/passwd copy) and /run/sshd without
+// gives it the privilege-separation user (a private /etc with its own passwd) and /run/sshd without
 // touching this machine; the PID namespace means stopping it ends every session it started.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { SshConnectOptions } from '../../lib/transport/ssh.js';
 
 const ROOT = '/tmp/ss-sshd/root';
@@ -110,9 +110,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${hostKeyPub}\n`);
   // root gets a clean home here, so sessions run no profile of this machine's root.
   mkdirSync(join(dir, 'root'), { mode: 0o700 });
-  const passwd = readFileSync('/etc/passwd', 'utf8').replace(/^root:([^:]*):0:0:([^:]*):[^:]*:/m, `root:$1:0:0:$2:${dir}/root:`);
-  writeFileSync(join(dir, 'passwd'), passwd + 'sshd:x:74:65534:sshd privsep:/run/sshd:/usr/sbin/nologin\n');
-  chmodSync(join(dir, 'passwd'), 0o644);
+  privateEtc(dir);
   // sshd takes the first value of a keyword: the caller's lines go first.
   writeFileSync(join(dir, 'sshd_config'), [
     opts.config ?? '',
@@ -122,7 +120,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     opts.sftp === false ? '' : `Subsystem sftp ${ROOT}/usr/lib/openssh/sftp-server`,
   ].join('\n') + '\n');
   const script = [
-    `mount --bind ${dir}/passwd /etc/passwd`,
+    `mount --bind /etc ${dir}/etc.real`, `mount --bind ${dir}/etc /etc`,
     'mount -t tmpfs -o mode=755 tmpfs /run', 'mkdir -p /run/sshd',
     `exec env LD_LIBRARY_PATH=${LIBS} ${SSHD} -D -e -f ${dir}/sshd_config -p ${port} -o ListenAddress=127.0.0.1`,
   ].join(' && ');
@@ -154,6 +152,27 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `dir/etc`: this machine's /etc as links into `dir/etc.real` (where the namespace mounts the
+ * real one), except passwd: a copy with the privilege-separation user and root's home in
+ * `dir`. The namespace mounts it over /etc as a whole: a bind mount over the file alone
+ * vanishes when anything here (useradd in another test run) renames a new /etc/passwd in.
+ */
+function privateEtc(dir: string): void {
+  mkdirSync(join(dir, 'etc.real'));
+  mkdirSync(join(dir, 'etc'), { mode: 0o755 });
+  for (const name of readdirSync('/etc')) {
+    if (name === 'passwd') continue;
+    const real = join('/etc', name);
+    // A link inside /etc is kept as it points (relative ones made absolute); the rest lead to the real file.
+    const target = lstatSync(real).isSymbolicLink() ? resolve('/etc', readlinkSync(real)) : join(dir, 'etc.real', name);
+    symlinkSync(target, join(dir, 'etc', name));
+  }
+  const passwd = readFileSync('/etc/passwd', 'utf8').replace(/^root:([^:]*):0:0:([^:]*):[^:]*:/m, `root:$1:0:0:$2:${dir}/root:`);
+  writeFileSync(join(dir, 'etc', 'passwd'), passwd + 'sshd:x:74:65534:sshd privsep:/run/sshd:/usr/sbin/nologin\n');
+  chmodSync(join(dir, 'etc', 'passwd'), 0o644);
 }
 
 /** Runs `fn` with a fresh sshd, stopping it afterwards even when `fn` throws. */
