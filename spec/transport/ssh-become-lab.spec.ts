@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { labDown, labUp, type LabHost } from '../../lib/lab/index.js';
 import { secret } from '../../lib/secret.js';
 import { connectSsh, type SshConnectOptions, type SshTransport } from '../../lib/transport/ssh.js';
+import { beforeAll } from '../support/before-all.js';
 import { killHard, rejects, startPutChild, waitUntil } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ss-become-lab-'));
@@ -35,7 +36,7 @@ const sh = async (cmd: string) => {
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 process.once('beforeExit', () => { labDown(file, { knownHostsFile: knownHosts }).catch(() => undefined); });
-test.before(async () => {
+beforeAll(test, 'lab up and sudo users', async () => {
   try {
     [host] = await labUp(file, { knownHostsFile: knownHosts });
     t = await connectSsh(opts());
@@ -52,7 +53,6 @@ test.before(async () => {
       'visudo -c >/dev/null',
     ].join('\n'));
   } catch (e) {
-    console.error('ssh-become-lab setup failed:', e);
     await labDown(file, { knownHostsFile: knownHosts }).catch(() => undefined);
     throw e;
   }

@@ -10,18 +10,12 @@ import { redact } from '../../lib/secret.js';
 import { authMethods, SHA1_REFUSED } from '../../lib/transport/ssh-auth.js';
 import { resolveSshOptions } from '../../lib/transport/ssh-options.js';
 import { connectSsh, type SshConnectOptions } from '../../lib/transport/ssh.js';
+import { beforeAll } from '../support/before-all.js';
 import { clientOptions, keygen, startAgent, startSshd, withSshd, type Sshd } from '../support/sshd.js';
 import { rejects } from './helpers.js';
 
 let s: Sshd;
-test.before(async () => {
-  try {
-    s = await startSshd();
-  } catch (e) {
-    console.error('ssh-host-keys: starting sshd failed:', e);
-    throw e;
-  }
-});
+beforeAll(test, 'starting sshd', async () => { s = await startSshd(); });
 test.after(async () => { await s?.stop(); });
 
 const base = (): SshConnectOptions => clientOptions(s);
