@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { reveal, secret } from '../secret.js';
+import { registerSecret, reveal } from '../secret.js';
 import { quote } from './quote.js';
 import type { Become } from './types.js';
 
@@ -20,7 +20,7 @@ export function resolveBecome(b: Become | undefined): ResolvedBecome | undefined
   if (b === undefined || b === false) return undefined;
   if (b === true) return { user: 'root' };
   if (typeof b === 'string') return { user: b };
-  if (typeof b.password === 'string') secret(b.password);
+  if (typeof b.password === 'string') registerSecret(b.password);
   return { user: b.user ?? 'root', password: b.password === undefined ? undefined : reveal(b.password) };
 }
 

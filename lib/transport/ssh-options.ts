@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { reveal, secret, type Secret } from '../secret.js';
+import { registerSecret, reveal, type Secret } from '../secret.js';
 import { expandHome, sshConfigFor, type SshConfigEntry } from './ssh-config.js';
 
 const GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
@@ -100,7 +100,7 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
   const given = opts.knownHostsFile === undefined ? [] : ([] as string[]).concat(opts.knownHostsFile);
   const known = given.length ? given : cfg.userKnownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts')];
   // A passphrase from an inventory as a plain string is as secret as one wrapped in secret().
-  if (typeof opts.passphrase === 'string') secret(opts.passphrase);
+  if (typeof opts.passphrase === 'string') registerSecret(opts.passphrase);
   const r: ResolvedSshOptions = {
     host: opts.host,
     address: opts.address ?? cfg.hostName ?? opts.host,
