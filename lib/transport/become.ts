@@ -147,37 +147,70 @@ export interface StderrFilter {
   stderr(chunk: Buffer): Buffer;
   /** The rest, once the command ended. */
   end(): Buffer;
-  /** Set when sudo refused the password: the command is to fail with this text. */
+  /** Set when sudo refused the password (or never got to the command): the command fails with this text. */
   refused?: string;
+  /** How to fix what `refused` says. */
+  fix?: string;
 }
+
+/** How long sudo may take to run the command or ask for the password, by default. */
+export const BECOME_TIMEOUT_MS = 20_000;
 
 /**
  * Writes a command's input: at once without a dialog; with one, the password only when
- * sudo asks and the input only once the command runs (see {@link SudoDialog}).
+ * sudo asks and the input only once the command runs (see {@link SudoDialog}). sudo that
+ * does neither within `timeoutMs` (a PAM module with its own prompt, which replaces ours) is
+ * given up on: `abort` is called and the filter says why, instead of a hang.
  *
  * @example
- * const filter = feedStdin(child.stdin, input, wrapped.dialog);
+ * const filter = feedStdin(child.stdin, input, wrapped.dialog, { abort: () => child.kill() });
  * child.stderr.on('data', (d) => err.push(filter.stderr(d)));
  */
-export function feedStdin(sink: StdinSink, input: Buffer | undefined, dialog: SudoDialog | undefined): StderrFilter {
+export function feedStdin(
+  sink: StdinSink, input: Buffer | undefined, dialog: SudoDialog | undefined, o: { abort(): void; timeoutMs?: number },
+): StderrFilter {
   const empty = Buffer.alloc(0);
   if (!dialog) {
     sink.end(input ?? empty);
     return { stderr: (c) => c, end: () => empty };
   }
+  const ms = o.timeoutMs ?? BECOME_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const wait = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      filter.refused = `sudo did not run the command as ${dialog.user} within ${ms / 1000} s, nor ask for the password with the prompt it was given (-p)`;
+      filter.fix = 'a PAM module may ask with its own prompt: set passprompt_override in sudoers for this user, or give it NOPASSWD';
+      sink.end();
+      o.abort();
+    }, ms);
+    timer.unref();
+  };
   const filter: StderrFilter = {
     stderr: (chunk) => {
       const step = dialog.feed(chunk);
-      if (step.send) sink.write(step.send);
-      if (step.started) sink.end(input ?? empty);
+      if (step.send) {
+        sink.write(step.send);
+        wait();
+      }
+      if (step.started) {
+        clearTimeout(timer);
+        sink.end(input ?? empty);
+      }
       if (step.refused) {
+        clearTimeout(timer);
         filter.refused = step.refused;
+        filter.fix = 'check the become password given for this host';
         // End of input: sudo gives up instead of reading the command's data as more attempts.
         sink.end();
       }
       return step.stderr;
     },
-    end: () => dialog.flush(),
+    end: () => {
+      clearTimeout(timer);
+      return dialog.flush();
+    },
   };
+  wait();
   return filter;
 }

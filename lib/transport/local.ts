@@ -85,7 +85,7 @@ export class LocalTransport implements Transport {
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
       child.stdin.on('error', () => { /* the command may exit without reading stdin */ });
-      const filter = feedStdin(child.stdin, stdin, dialog);
+      const filter = feedStdin(child.stdin, stdin, dialog, { abort: () => killGroup(pid, 'SIGKILL'), timeoutMs: opts.becomeTimeoutMs });
       child.stdout.on('data', (d: Buffer) => out.push(d));
       child.stderr.on('data', (d: Buffer) => err.push(filter.stderr(d)));
       child.on('error', (e) => { if (timer) clearTimeout(timer); reject(new ShipshapeError(`could not run /bin/sh: ${e.message}`, { host: this.host, command: full, cause: e })); });
@@ -95,7 +95,7 @@ export class LocalTransport implements Transport {
         opts.signal?.removeEventListener('abort', onAbort);
         err.push(filter.end());
         const stderr = Buffer.concat(err).toString('utf8');
-        if (filter.refused) return reject(new ShipshapeError(filter.refused, { host: this.host, command: full, stderr, fix: 'check the become password given for this host' }));
+        if (filter.refused) return reject(new ShipshapeError(filter.refused, { host: this.host, command: full, stderr, fix: filter.fix }));
         if (interrupted) return resolve({ code: 130, stdout: Buffer.concat(out).toString('utf8'), stderr: `${stderr}interrupted\n`, interrupted: true });
         resolve({
           code: timedOut ? 124 : code ?? (signal ? 128 : 1),

@@ -66,7 +66,7 @@ export class SshTransport implements Transport {
     const release = await this.channels.acquire();
     try {
       log('%s $ %s', this.host, redact(full));
-      return await this.run(client, full, stdin, opts.timeoutMs, 0, opts.signal, dialog);
+      return await this.run(client, full, stdin, { timeoutMs: opts.timeoutMs, signal: opts.signal, dialog, becomeTimeoutMs: opts.becomeTimeoutMs });
     } finally {
       release();
     }
@@ -169,9 +169,8 @@ export class SshTransport implements Transport {
     return this.sftpChannel;
   }
 
-  private run(
-    client: SshConnection['client'], command: string, stdin: Buffer | undefined, timeoutMs?: number, attempt = 0, signal?: AbortSignal, dialog?: SudoDialog,
-  ): Promise<ExecResult> {
+  private run(client: SshConnection['client'], command: string, stdin: Buffer | undefined, o: RunOptions, attempt = 0): Promise<ExecResult> {
+    const { timeoutMs, signal, dialog, becomeTimeoutMs } = o;
     return new Promise((resolve, reject) => {
       let settled = false;
       let channel: ClientChannel | undefined;
@@ -195,7 +194,7 @@ export class SshTransport implements Transport {
           // Another client's sessions can still fill MaxSessions: wait a little and try again.
           if (/open failure/i.test(err.message) && attempt < 4) {
             log('%s: %s; trying again', this.host, err.message);
-            return settle(() => setTimeout(() => this.run(client, command, stdin, timeoutMs, attempt + 1, signal, dialog).then(resolve, reject), 100 * 2 ** attempt));
+            return settle(() => setTimeout(() => this.run(client, command, stdin, o, attempt + 1).then(resolve, reject), 100 * 2 ** attempt));
           }
           return settle(() => reject(new ShipshapeError(`cannot open an SSH channel on ${this.host}: ${err.message}`, {
             host: this.host, command, cause: err, fix: 'the server may limit sessions (MaxSessions in sshd_config); lower maxChannels',
@@ -206,7 +205,7 @@ export class SshTransport implements Transport {
         const errs: Buffer[] = [];
         let code: number | undefined;
         let timedOut = false;
-        const filter = feedStdin(stream, stdin, dialog);
+        const filter = feedStdin(stream, stdin, dialog, { abort: () => { killChannel(stream); stream.close(); }, timeoutMs: becomeTimeoutMs });
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errs.push(filter.stderr(d)));
         stream.on('exit', (c: number | null, signal?: string) => {
@@ -218,7 +217,7 @@ export class SshTransport implements Transport {
           errs.push(filter.end());
           const stderr = Buffer.concat(errs).toString('utf8');
           if (filter.refused) {
-            return settle(() => reject(new ShipshapeError(filter.refused!, { host: this.host, command, stderr, fix: 'check the become password given for this host' })));
+            return settle(() => reject(new ShipshapeError(filter.refused!, { host: this.host, command, stderr, fix: filter.fix })));
           }
           if (timedOut) return settle(() => resolve({ code: 124, stdout: Buffer.concat(out).toString('utf8'), stderr: `${stderr}timed out after ${timeoutMs} ms\n` }));
           if (code === undefined) {
@@ -249,6 +248,14 @@ export class SshTransport implements Transport {
       });
     });
   }
+}
+
+/** How one command runs on a channel. */
+interface RunOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  dialog?: SudoDialog;
+  becomeTimeoutMs?: number;
 }
 
 /**

@@ -10,6 +10,11 @@ export interface ExecOptions {
   /** Abort the command after this long (ms); the result is a failure with code 124. */
   timeoutMs?: number;
   /**
+   * With a become password: how long sudo may take to run the command or ask for the
+   * password (default 20000 ms); then the command fails instead of waiting for ever.
+   */
+  becomeTimeoutMs?: number;
+  /**
    * An interrupt: when it fires the command is signalled (SIGTERM to its process group, so
    * traps run and temp files go) and the result is code 130 with `interrupted` set.
    */

@@ -87,13 +87,15 @@ test('registers a become password given as a plain string as a secret', () => {
 });
 
 // A stand-in for sudo on PATH: FAKE_SUDO=nopasswd runs the command without asking; =ask
-// prints the -p prompt on stderr and reads up to three lines, as sudo -S does.
+// prints the -p prompt on stderr and reads up to three lines, as sudo -S does; =pam asks
+// with a prompt of its own (a PAM module's), ignoring -p.
 const fake = tmpDir('ss-fake-sudo-');
 writeFileSync(join(fake.dir, 'sudo'), `#!/bin/sh
 prompt=Password: ; nonint=
 while [ $# -gt 0 ]; do case $1 in
   -S|-H) shift ;; -n) nonint=1; shift ;; -p) prompt=$2; shift 2 ;; -u) shift 2 ;; --) shift; break ;; *) break ;;
 esac; done
+[ "$FAKE_SUDO" = pam ] && { printf 'Verification code: ' >&2; read -r line; exec "$@"; }
 if [ "$FAKE_SUDO" = ask ]; then
   [ -z "$nonint" ] || { echo 'sudo: a password is required' >&2; exit 1; }
   n=0
@@ -153,6 +155,15 @@ test('local: a wrong password fails clearly, and the input is never tried as a p
   assert.match(e.stderr ?? '', 'Sorry, try again.');
   assert.not.match(e.stderr ?? '', /\[shipshape-sudo-/);
   assert.is(e.stdout, undefined);
+});
+
+test('local: sudo asking with a prompt of its own fails after becomeTimeoutMs instead of hanging', async () => {
+  process.env.FAKE_SUDO = 'pam';
+  const t = new LocalTransport();
+  const e = await rejects(t.exec('echo ran', { become: { user: 'nobody', password: 'Pw-right' }, becomeTimeoutMs: 300 }),
+    /sudo did not run the command as nobody within 0\.3 s, nor ask for the password with the prompt it was given/);
+  assert.match(e.fix ?? '', 'passprompt_override');
+  assert.match(e.stderr ?? '', 'Verification code: ');
 });
 
 test.run();
