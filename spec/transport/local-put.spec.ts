@@ -161,6 +161,31 @@ test('a temp file left by a writer killed outright is removed by the next upload
   }
 });
 
+test('a writer signalled mid-upload (TERM, INT, HUP) removes its temp file and keeps the old file', async () => {
+  const { dir, cleanup } = tmpDir();
+  let sh: ChildProcess | undefined;
+  try {
+    const f = join(dir, 'conf');
+    writeFileSync(f, 'old\n');
+    const data = Buffer.alloc(256 * 1024, 'n');
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      // Its own process group, as the local transport runs commands: the signal reaches cat too.
+      const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o644, ...putCheck(data) })], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      sh = w;
+      const exited = new Promise<number | null>((r) => w.on('close', r));
+      w.stdin.write(data.subarray(0, 1000));
+      await waitUntil(() => others(dir, 'conf').some((n) => lstatSync(join(dir, n)).size > 0), 10_000, 'the upload starting');
+      process.kill(-w.pid!, sig);
+      assert.is.not(await exited, 0, sig);
+      assert.equal(others(dir, 'conf'), [], `no temp file after ${sig}`);
+      assert.is(readFileSync(f, 'utf8'), 'old\n');
+    }
+  } finally {
+    if (sh?.exitCode === null) sh.kill('SIGKILL');
+    cleanup();
+  }
+});
+
 test('keeps a temp file whose writer is still running', async () => {
   const { dir, cleanup } = tmpDir();
   let sh: ChildProcess | undefined;
