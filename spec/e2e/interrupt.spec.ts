@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const tsxCli = join(repo, 'node_modules/tsx/dist/cli.mjs');
@@ -59,8 +60,7 @@ test('Ctrl-C (SIGINT) stops the running command, reports it aborted, prints the 
     assert.match(r.out, 'ABORTED');
     assert.not.ok(existsSync(join(dir, 'second')));
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
-    assert.not.ok(alive(pid), 'no orphan: the command\'s child is gone');
+    await waitFor('the command\'s child to be gone (no orphan)', () => !alive(pid));
   } finally { cleanup(); }
 });
 
@@ -73,8 +73,7 @@ test('SIGTERM does the same and exits 143', async () => {
     assert.match(r.out, /long task \| aborted/);
     assert.match(r.out, 'RECAP');
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
-    assert.not.ok(alive(pid));
+    await waitFor('the command\'s child to be gone (no orphan)', () => !alive(pid));
   } finally { cleanup(); }
 });
 
@@ -86,8 +85,7 @@ test('a second Ctrl-C ends at once, even when the command ignores SIGTERM, leavi
     const r = await interrupt(deployFile(dir, `trap '' TERM; sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGINT', 'SIGINT']);
     assert.is(r.code, 130, r.out);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((res) => setTimeout(res, 50));
-    assert.not.ok(alive(pid), 'the TERM-ignoring command was killed, not orphaned');
+    await waitFor('the TERM-ignoring command to be killed, not orphaned', () => !alive(pid));
   } finally { cleanup(); }
 });
 

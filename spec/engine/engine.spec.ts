@@ -12,11 +12,11 @@ import { snapshot, tmpDir } from '../support/tmp.js';
 const local = { transport: 'local' as const };
 
 /** Runs a project quietly, on counting local transports; returns events and transports. */
-async function run(p: ReturnType<typeof createProject>, o: DeployOptions = {}) {
+async function run(p: ReturnType<typeof createProject>, o: DeployOptions = {}, onEvent?: (e: EngineEvent) => void) {
   const events: EngineEvent[] = [];
   const transports = new Map<string, CountingTransport>();
   const result = await deployProject(p, {
-    argv: [], keepExitCode: true, reporter: (e) => events.push(e),
+    argv: [], keepExitCode: true, reporter: (e) => { events.push(e); onEvent?.(e); },
     connect: async (h: HostPlan) => {
       const t = new CountingTransport(h.name);
       transports.set(h.name, t);
@@ -41,7 +41,12 @@ function intervals(log: string): Map<string, [number, number]> {
   }
   return m;
 }
-const overlaps = (a: [number, number], b: [number, number]) => a[0] < b[1] && b[0] < a[1];
+/** A shell line that waits (at most 30 s) until `file` exists, then runs `then`. */
+const whenExists = (file: string, then: string) =>
+  `i=0; while [ ! -e ${file} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; [ -e ${file} ] && ${then}`;
+/** The hosts of the task-start and task-end events, in order: "start a", "end a", ... */
+const taskOrder = (events: EngineEvent[]) =>
+  events.flatMap((e) => (e.type === 'task-start' ? [`start ${e.task.host}`] : e.type === 'task-end' ? [`end ${e.task.host}`] : []));
 
 test('runs the operations of one host in the order written, across host() and group()', async () => {
   const { dir, cleanup } = tmpDir();
@@ -61,17 +66,33 @@ test('runs the operations of one host in the order written, across host() and gr
 test('runs different hosts at the same time, and one at a time with forks 1', async () => {
   const { dir, cleanup } = tmpDir();
   try {
-    const build = (log: string) => {
-      const p = createProject();
-      for (const h of ['a', 'b', 'c']) p.host(h, local).shell(stamp(log, h, 0.5));
-      return p;
-    };
-    await run(build(join(dir, 'par')));
-    const par = intervals(join(dir, 'par'));
-    assert.ok(overlaps(par.get('a')!, par.get('b')!) && overlaps(par.get('b')!, par.get('c')!), 'hosts overlap');
-    await run(build(join(dir, 'ser')), { forks: 1 });
-    const ser = intervals(join(dir, 'ser'));
-    assert.not.ok(overlaps(ser.get('a')!, ser.get('b')!) || overlaps(ser.get('b')!, ser.get('c')!) || overlaps(ser.get('a')!, ser.get('c')!), 'no overlap with forks 1');
+    // Each host's task marks that it runs, then waits until all three run: it can end (with
+    // "met") only if the three ran at the same time, however slow the machine is.
+    const running = join(dir, 'running');
+    const met = join(dir, 'met');
+    const all = `[ $(ls ${running} | wc -l) -ge 3 ]`;
+    const par = createProject();
+    for (const h of ['a', 'b', 'c']) {
+      par.host(h, local).shell(`mkdir -p ${running}; touch ${running}/${h}; i=0; until ${all} || [ $i -ge 600 ]; do sleep 0.05; i=$((i+1)); done; ${all} && echo ${h} >> ${met}`);
+    }
+    const together = await run(par);
+    assert.is(together.result.exitCode, 0, 'a task that waited in vain for the other two fails');
+    assert.equal(readFileSync(met, 'utf8').trim().split('\n').sort(), ['a', 'b', 'c'], 'each task saw all three running');
+    assert.equal(taskOrder(together.events).slice(0, 3).map((s) => s.split(' ')[0]), ['start', 'start', 'start'], 'three starts before any end');
+    // With forks 1 each task notes how many others ran when it started (its sleep leaves room
+    // for overlap to show), and each host's task ends before the next one starts.
+    const busy = join(dir, 'busy');
+    const seen = join(dir, 'seen');
+    const ser = createProject();
+    for (const h of ['a', 'b', 'c']) {
+      ser.host(h, local).shell(`mkdir -p ${busy}; echo "${h} $(ls ${busy} | wc -l)" >> ${seen}; touch ${busy}/${h}; sleep 0.2; rm ${busy}/${h}`);
+    }
+    const one = await run(ser, { forks: 1 });
+    assert.is(one.result.exitCode, 0);
+    assert.equal(readFileSync(seen, 'utf8').trim().split('\n').map((l) => l.split(' ')[1]), ['0', '0', '0'], 'no other task ran when one started');
+    const order = taskOrder(one.events);
+    assert.equal(order.map((s) => s.split(' ')[0]), ['start', 'end', 'start', 'end', 'start', 'end'], order.join(', '));
+    assert.equal([order[0], order[2], order[4]].map((s) => s!.split(' ')[1]), [order[1], order[3], order[5]].map((s) => s!.split(' ')[1]), 'each start is followed by its own end');
   } finally { cleanup(); }
 });
 
@@ -148,12 +169,16 @@ test('a failed task stops its own host only; its queued handlers are reported as
       .shell('echo boom >&2; exit 7', { name: 'explodes' })
       .file(join(dir, 'never'), { content: 'y\n' })
       .handler('h', (h) => h.file(join(dir, 'handler-ran'), { content: '' }));
-    p.host('good', local).shell(`sleep 0.2; echo ok > ${join(dir, 'good')}`);
-    const { result, ends } = await run(p);
+    // The other host writes its file only once the failure was reported: it went on after it.
+    const failedSeen = join(dir, 'failed-seen');
+    p.host('good', local).shell(whenExists(failedSeen, `echo ok > ${join(dir, 'good')}`));
+    const { result, ends } = await run(p, {}, (e) => {
+      if (e.type === 'task-end' && e.result.status === 'failed') writeFileSync(failedSeen, '');
+    });
     assert.is(result.exitCode, 2);
     assert.is(result.ok, false);
     assert.is(result.hosts.bad!.failed, 1);
-    assert.is(result.hosts.good!.failed, 0);
+    assert.is(result.hosts.good!.failed, 0, 'the good host saw the failure reported, then finished its task');
     assert.ok(existsSync(join(dir, 'good')), 'the other host went on');
     assert.not.ok(existsSync(join(dir, 'never')), 'later tasks of the failed host did not run');
     assert.not.ok(existsSync(join(dir, 'handler-ran')));

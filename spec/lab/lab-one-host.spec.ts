@@ -12,6 +12,7 @@ import { labDown, labReset, labStatus, labUp, type LabHost } from '../../lib/lab
 import { knownHostsTagged } from '../../lib/lab/known-hosts.js';
 import { isAlive } from '../../lib/lab/proc.js';
 import { labLeftovers, labState, ssh } from '../support/lab.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ss-lab-one-'));
 const file = join(dir, 'cluster.json');
@@ -136,7 +137,7 @@ test('up after a crash cleans the stale state and comes up again', async () => {
   const old = labState(file)!;
   process.kill(old.hosts[0]!.proc!.pid, 'SIGKILL'); // --kill-child takes the host's PID namespace with it
   process.kill(old.forwarder!.pid, 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor('the killed host and forwarder to be gone', () => !isAlive(old.hosts[0]!.proc) && !isAlive(old.hosts[0]!.init) && !isAlive(old.forwarder));
   assert.is((await labStatus(file))[0]!.running, false);
   await up();
   assert.ok(host.running);

@@ -1,4 +1,6 @@
 // Commands over one real SSH connection: results, concurrency, pool, lost connections.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SshPool } from '../../lib/transport/ssh-pool.js';
@@ -77,15 +79,20 @@ test('runs 30 concurrent commands over one connection, at most 8 channels at a t
   const before = s.connections();
   const t = await connectSsh(base());
   try {
-    const t0 = Date.now();
-    const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => t.exec(`sleep 0.3; echo ${i}`)));
-    const ms = Date.now() - t0;
+    // Each command notes how many commands ran when it started (itself included); its sleep
+    // leaves room for overlap to show. No count may pass 8, whatever the machine's speed.
+    const running = join(s.dir, 'running');
+    const seen = join(s.dir, 'seen');
+    mkdirSync(running);
+    const rs = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+      t.exec(`touch ${running}/${i}; ls ${running} | wc -l >> ${seen}; sleep 0.3; rm ${running}/${i}; echo ${i}`)));
     assert.equal(rs.map((r) => r.stdout.trim()), Array.from({ length: 30 }, (_, i) => String(i)));
     assert.ok(rs.every((r) => r.code === 0));
     assert.is(s.connections() - before, 1, 'one TCP connection');
-    // ceil(30 / 8) = 4 waves of 0.3 s: fewer would mean more channels than allowed; one at a
-    // time would take 9 s.
-    assert.ok(ms >= 1200 && ms < 8000, `took ${ms} ms`);
+    const counts = readFileSync(seen, 'utf8').trim().split('\n').map(Number);
+    assert.is(counts.length, 30);
+    assert.ok(Math.max(...counts) <= 8, `at most 8 at a time, but saw ${Math.max(...counts)}`);
+    assert.ok(Math.max(...counts) > 1, 'more than one at a time');
   } finally {
     await t.close();
   }
@@ -159,7 +166,7 @@ test('notices a server that stops answering through keepalive', async () => {
 test('rejects a running command on close() instead of hanging', async () => {
   const t = await connectSsh(base());
   const running = rejects(t.exec('sleep 30'));
-  await new Promise((r) => setTimeout(r, 200));
+  await until(() => countRunning(s, 'sleep 30') === 1, 30_000);
   await within(3000, t.close(), 'close');
   await within(3000, running, 'the running exec');
   await rejects(t.exec('true'), /closed/);

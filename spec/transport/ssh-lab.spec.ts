@@ -10,6 +10,7 @@ import { labDown, labUp, type LabHost } from '../../lib/lab/index.js';
 import { secret } from '../../lib/secret.js';
 import { connectSsh, type SshConnectOptions, type SshTransport } from '../../lib/transport/ssh.js';
 import { beforeAll } from '../support/before-all.js';
+import { waitFor } from '../support/wait.js';
 import { rejects } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ss-transport-lab-'));
@@ -137,9 +138,9 @@ test('puts over SFTP as the login user, and fails clearly where it may not write
 test('kills a command on the host when it times out', async () => {
   const r = await t.exec('sleep 37; echo never', { timeoutMs: 300 });
   assert.is(r.code, 124);
-  await new Promise((res) => setTimeout(res, 200));
-  const left = await t.exec("grep -l '^sleep.37' /proc/[0-9]*/cmdline 2>/dev/null | wc -l");
-  assert.is(left.stdout.trim(), '0');
+  // The kill reaches the host asynchronously: wait (bounded) for the command to be gone.
+  const left = async () => (await t.exec("grep -l '^sleep.37' /proc/[0-9]*/cmdline 2>/dev/null | wc -l")).stdout.trim();
+  await waitFor('the timed-out command to be gone from the host', async () => await left() === '0');
 });
 
 test.run();
