@@ -4,7 +4,7 @@ import createDebug from 'debug';
 import { ShipshapeError } from '../errors.js';
 import { redact } from '../secret.js';
 import { feedStdin, resolveBecome, wrapBecome, type ResolvedBecome } from './become.js';
-import { putCheck, putScript } from './put-script.js';
+import { putInput, putScript } from './put-script.js';
 import type { ExecOptions, ExecResult, PutOptions, Transport } from './types.js';
 
 const log = createDebug('shipshape:local');
@@ -107,9 +107,8 @@ export class LocalTransport implements Transport {
   }
 
   async put(path: string, data: string | Buffer, opts: PutOptions = {}): Promise<void> {
-    const buf = Buffer.from(data);
-    const script = putScript(path, { ...opts, ...putCheck(buf) });
-    const r = await this.exec(script, { stdin: buf, become: opts.become });
+    const script = putScript(path, opts);
+    const r = await this.exec(script, { stdin: putInput(Buffer.from(data)), become: opts.become });
     if (r.code !== 0) {
       throw new ShipshapeError(`could not write ${path}`, { host: this.host, command: script, exitCode: r.code, stderr: r.stderr });
     }

@@ -10,20 +10,27 @@ import type { PutOptions } from './types.js';
  */
 export const TEMP_PREFIX = '.shipshape-tmp.';
 
-/** What the writer on the host checks before the rename: the data it was promised. */
-export interface PutCheck {
-  size: number;
-  sha256: string;
+/**
+ * The first line the writer reads on stdin: the size and sha256 it must receive, `<size>
+ * <sha256>\n`. Sent as input, never in the script: a command line shows in `ps` to every
+ * user of the host, in debug logs and in errors, and the checksum of a short secret gives
+ * it away.
+ *
+ * @example
+ * putHeader(Buffer.from('hi\n'))   // Buffer '3 98ea6e4f...\n'
+ */
+export function putHeader(data: Buffer): Buffer {
+  return Buffer.from(`${data.length} ${createHash('sha256').update(data).digest('hex')}\n`);
 }
 
 /**
- * The size and sha256 of an upload's data.
+ * The whole input of {@link putScript}: the header, then the data.
  *
  * @example
- * putCheck(Buffer.from('hi\n'))   // { size: 3, sha256: '98ea6e4f...' }
+ * await t.exec(putScript('/etc/motd', {}), { stdin: putInput(data) })
  */
-export function putCheck(data: Buffer): PutCheck {
-  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+export function putInput(data: Buffer): Buffer {
+  return Buffer.concat([putHeader(data), data]);
 }
 
 /**
@@ -37,25 +44,27 @@ export function targetDir(path: string): string {
 }
 
 /**
- * A shell script that reads a file's content from stdin and puts it at `path` atomically
- * and without following links it did not make:
+ * A shell script that reads a file's content from stdin ({@link putInput}: a header with its
+ * size and sha256, then the data) and puts it at `path` atomically and without following
+ * links it did not make:
  * - the temp file is created exclusively (`set -C`, so an existing name or a planted symlink
  *   fails) under a random name made on the host (never on a command line), mode 0600;
  * - the content, the sha256 check, chown and chmod all go through the open descriptor
  *   (`/proc/self/fd/3`), so a temp file swapped for a symlink changes nothing elsewhere;
- * - size and sha256 must be what the controller sent: input cut short (a dead controller or
- *   a closed channel is just end of input to `cat`) is refused, and the old file stays;
+ * - size and sha256 must be what the header says: input cut short (a dead controller or a
+ *   closed channel is just end of input to `cat`) is refused, and the old file stays;
  * - the temp file must still be the one written, then it is renamed over the target;
  * - on any failure, signal or end of input the trap removes the temp file.
  * Used by every upload through a command (local, ssh under become or without SFTP).
  *
  * @example
- * await t.exec(putScript('/etc/motd', { mode: 0o644, owner: 'root', ...putCheck(data) }), { stdin: data, become: true })
+ * await t.exec(putScript('/etc/motd', { mode: 0o644, owner: 'root' }), { stdin: putInput(data), become: true })
  */
-export function putScript(path: string, opts: PutOptions & PutCheck): string {
+export function putScript(path: string, opts: PutOptions): string {
   const dir = targetDir(path);
   return [
     ...prologue(path),
+    ...readHeader(),
     `n=$(mktemp -u ${quote(`${dir}/${TEMP_PREFIX}`)}"$$".XXXXXXXXXX) || exit 1`,
     'exec 3>"$n" || exit 1',
     'tmp=$n',
@@ -69,14 +78,16 @@ export function putScript(path: string, opts: PutOptions & PutCheck): string {
 /**
  * The end of an upload whose data is already in `tmp` (written over SFTP): the same checks,
  * chown, chmod and rename as {@link putScript}, through a descriptor of the temp file that
- * must be a regular file owned by this user, not a link, and still at `tmp`.
+ * must be a regular file owned by this user, not a link, and still at `tmp`. Its stdin is
+ * the data's {@link putHeader}.
  *
  * @example
- * await t.exec(finishUploadScript('/etc/.shipshape-tmp.812.ab12', '/etc/motd', { mode: 0o644, ...putCheck(data) }))
+ * await t.exec(finishUploadScript('/etc/.shipshape-tmp.812.ab12', '/etc/motd', { mode: 0o644 }), { stdin: putHeader(data) })
  */
-export function finishUploadScript(tmp: string, path: string, opts: PutOptions & PutCheck): string {
+export function finishUploadScript(tmp: string, path: string, opts: PutOptions): string {
   return [
     ...prologue(path),
+    ...readHeader(),
     `exec 3<${quote(tmp)} || exit 1`,
     `tmp=${quote(tmp)}`,
     'if [ -h "$tmp" ] || [ ! -f /proc/self/fd/3 ] || [ ! -O /proc/self/fd/3 ] || [ ! "$tmp" -ef /proc/self/fd/3 ]; then',
@@ -115,19 +126,24 @@ function prologue(path: string): string[] {
   ];
 }
 
-function finish(opts: PutOptions & PutCheck): string[] {
-  if (!/^[0-9a-f]{64}$/.test(opts.sha256) || !Number.isSafeInteger(opts.size) || opts.size < 0) {
-    throw new TypeError(`putScript: bad size or sha256 (${opts.size}, ${opts.sha256})`);
-  }
-  const who = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? ':' + opts.group : ''}` : undefined;
-  // openssl uses the CPU's SHA instructions (about 4x sha256sum): worth its start-up on big files.
-  const hash = opts.size > 1024 * 1024
-    ? 'if command -v openssl >/dev/null 2>&1; then h=$(openssl dgst -sha256 -r < /proc/self/fd/3); else h=$(sha256sum < /proc/self/fd/3); fi || exit 1'
-    : 'h=$(sha256sum < /proc/self/fd/3) || exit 1';
+/** Reads the header line: `read` takes one byte at a time from a pipe, leaving the data to `cat`. */
+function readHeader(): string[] {
   return [
-    hash,
-    `if [ "\${h%% *}" != ${opts.sha256} ]; then`,
-    `  echo "shipshape: received $(wc -c < /proc/self/fd/3) of ${opts.size} bytes (sha256 \${h%% *}, expected ${opts.sha256}): the upload was cut short or corrupted; $t left as it was" >&2`,
+    'IFS=\' \' read -r size sum || { echo "shipshape: no upload header on stdin" >&2; exit 1; }',
+    "case $size in ''|*[!0-9]*) size= ;; esac",
+    "case $sum in *[!0-9a-f]*) sum= ;; esac",
+    `[ -n "$size" ] && [ \${#sum} -eq 64 ] || { echo 'shipshape: bad upload header on stdin' >&2; exit 1; }`,
+  ];
+}
+
+function finish(opts: PutOptions): string[] {
+  const who = opts.owner || opts.group ? `${opts.owner ?? ''}${opts.group ? ':' + opts.group : ''}` : undefined;
+  return [
+    // openssl uses the CPU's SHA instructions (about 4x sha256sum): worth its start-up past 1 MiB.
+    'if [ "$size" -gt 1048576 ] && command -v openssl >/dev/null 2>&1; then h=$(openssl dgst -sha256 -r < /proc/self/fd/3); else h=$(sha256sum < /proc/self/fd/3); fi || exit 1',
+    // The checksums stay out of the message: that of a short secret would give it away.
+    'if [ "${h%% *}" != "$sum" ]; then',
+    '  echo "shipshape: received $(wc -c < /proc/self/fd/3) of $size bytes, not what was sent (size or sha256 differ): the upload was cut short or corrupted; $t left as it was" >&2',
     '  exit 1',
     'fi',
     // chown first: it clears setuid/setgid bits, which chmod then sets.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SFTPWrapper } from 'ssh2';
 import { ShipshapeError } from '../errors.js';
-import { finishUploadScript, putCheck, putScript, sftpTempName } from './put-script.js';
+import { finishUploadScript, putHeader, putInput, putScript, sftpTempName } from './put-script.js';
 import type { PutOptions, Transport } from './types.js';
 
 // SFTP status codes (draft-ietf-secsh-filexfer-02)
@@ -43,8 +43,8 @@ export async function putOverSftp(t: Transport, sftp: SFTPWrapper, path: string,
     } finally {
       await call<void>((cb) => sftp.close(handle, cb)).catch(() => undefined);
     }
-    const script = finishUploadScript(tmp, path, { ...opts, ...putCheck(data) });
-    const r = await t.exec(script);
+    const script = finishUploadScript(tmp, path, opts);
+    const r = await t.exec(script, { stdin: putHeader(data) });
     // The script removes the temp file itself whenever it fails.
     done = true;
     if (r.code !== 0) throw new ShipshapeError(`could not write ${path}`, { host: t.host, command: script, exitCode: r.code, stderr: r.stderr });
@@ -60,8 +60,8 @@ export async function putOverSftp(t: Transport, sftp: SFTPWrapper, path: string,
  * await putOverShell(transport, '/etc/app.conf', data, { become: true, mode: 0o640 });
  */
 export async function putOverShell(t: Transport, path: string, data: Buffer, opts: PutOptions): Promise<void> {
-  const script = putScript(path, { ...opts, ...putCheck(data) });
-  const r = await t.exec(script, { stdin: data, become: opts.become });
+  const script = putScript(path, opts);
+  const r = await t.exec(script, { stdin: putInput(data), become: opts.become });
   if (r.code !== 0) {
     throw new ShipshapeError(`could not write ${path}`, { host: t.host, command: script, exitCode: r.code, stderr: r.stderr });
   }

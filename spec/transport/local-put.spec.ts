@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LocalTransport } from '../../lib/transport/local.js';
-import { putCheck, putScript } from '../../lib/transport/put-script.js';
+import { putHeader, putInput, putScript } from '../../lib/transport/put-script.js';
 import { tmpDir } from '../support/tmp.js';
 import { killHard, rejects, startPutChild, waitUntil } from './helpers.js';
 
@@ -49,28 +49,52 @@ test('refuses input shorter or other than promised, keeping the old file and no 
     const f = join(dir, 'conf');
     writeFileSync(f, 'old\n');
     const promised = Buffer.from('a whole new file\n');
-    const script = putScript(f, { mode: 0o644, ...putCheck(promised) });
-    const cut = await t.exec(script, { stdin: promised.subarray(0, 7) });
+    const script = putScript(f, { mode: 0o644 });
+    const header = putHeader(promised);
+    const cut = await t.exec(script, { stdin: Buffer.concat([header, promised.subarray(0, 7)]) });
     assert.is(cut.code, 1);
     assert.match(cut.stderr, `received 7 of ${promised.length} bytes`);
     assert.match(cut.stderr, 'cut short');
-    const other = await t.exec(script, { stdin: Buffer.from('a whole new fil!\n') });
+    const other = await t.exec(script, { stdin: Buffer.concat([header, Buffer.from('a whole new fil!\n')]) });
     assert.is(other.code, 1);
-    assert.match(other.stderr, `received ${promised.length} of ${promised.length} bytes`);
+    assert.match(other.stderr, `received ${promised.length} of ${promised.length} bytes, not what was sent`);
+    for (const bad of ['', 'x y\n', `17 ${'g'.repeat(64)}\n`, '17 abc\n']) {
+      const r = await t.exec(script, { stdin: bad + 'a whole new file\n' });
+      assert.is(r.code, 1, JSON.stringify(bad));
+      assert.match(r.stderr, /no upload header|bad upload header/);
+    }
     assert.is(readFileSync(f, 'utf8'), 'old\n');
     assert.equal(others(dir, 'conf'), []);
-    assert.is((await t.exec(script, { stdin: promised })).code, 0);
+    assert.is((await t.exec(script, { stdin: putInput(promised) })).code, 0);
     assert.is(readFileSync(f, 'utf8'), 'a whole new file\n');
     // Past 1 MiB the check hashes with openssl when the host has it.
     const big = Buffer.alloc(3 * 1024 * 1024 + 5, 'b');
-    const bigScript = putScript(f, { mode: 0o644, ...putCheck(big) });
-    const short = await t.exec(bigScript, { stdin: big.subarray(0, 2 * 1024 * 1024) });
+    const short = await t.exec(script, { stdin: Buffer.concat([putHeader(big), big.subarray(0, 2 * 1024 * 1024)]) });
     assert.is(short.code, 1);
     assert.match(short.stderr, `received ${2 * 1024 * 1024} of ${big.length} bytes`);
     assert.is(readFileSync(f, 'utf8'), 'a whole new file\n');
-    assert.is((await t.exec(bigScript, { stdin: big })).code, 0);
+    assert.is((await t.exec(script, { stdin: putInput(big) })).code, 0);
     assert.is(sha(readFileSync(f)), sha(big));
     assert.equal(others(dir, 'conf'), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('keeps the checksum of the content off the command line and out of errors (it would give a short secret away)', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const f = join(dir, 'token');
+    const content = Buffer.from('pin=4711\n');
+    const sum = sha(content);
+    const script = putScript(f, { mode: 0o600 });
+    assert.not.match(script, sum);
+    const r = await t.exec(script, { stdin: Buffer.concat([putHeader(content), Buffer.from('pin=4712\n')]) });
+    assert.is(r.code, 1);
+    assert.not.match(r.stderr, sum);
+    assert.not.match(r.stderr, sha('pin=4712\n'));
+    await t.put(f, content, { mode: 0o600 });
+    assert.is(readFileSync(f, 'utf8'), 'pin=4711\n');
   } finally {
     cleanup();
   }
@@ -88,11 +112,12 @@ test('a temp file swapped for a symlink mid-upload changes nothing elsewhere and
     const before = lstatSync(victim);
     const data = Buffer.alloc(256 * 1024, 'n');
     // The writer reads from a pipe this test holds: half the data, the swap, then the rest.
-    const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o644, owner: 'nobody', ...putCheck(data) })], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o644, owner: 'nobody' })], { stdio: ['pipe', 'ignore', 'pipe'] });
     sh = w;
     let stderr = '';
     w.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const exited = new Promise<number | null>((r) => w.on('close', r));
+    w.stdin.write(putHeader(data));
     w.stdin.write(data.subarray(0, data.length / 2));
     let temp = '';
     await waitUntil(() => {
@@ -170,9 +195,10 @@ test('a writer signalled mid-upload (TERM, INT, HUP) removes its temp file and k
     const data = Buffer.alloc(256 * 1024, 'n');
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       // Its own process group, as the local transport runs commands: the signal reaches cat too.
-      const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o644, ...putCheck(data) })], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+      const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o644 })], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
       sh = w;
       const exited = new Promise<number | null>((r) => w.on('close', r));
+      w.stdin.write(putHeader(data));
       w.stdin.write(data.subarray(0, 1000));
       await waitUntil(() => others(dir, 'conf').some((n) => lstatSync(join(dir, n)).size > 0), 10_000, 'the upload starting');
       process.kill(-w.pid!, sig);
@@ -192,9 +218,10 @@ test('keeps a temp file whose writer is still running', async () => {
   try {
     const f = join(dir, 'slow');
     const data = Buffer.alloc(64 * 1024, 's');
-    const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o600, ...putCheck(data) })], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const w = spawn('/bin/sh', ['-c', putScript(f, { mode: 0o600 })], { stdio: ['pipe', 'ignore', 'ignore'] });
     sh = w;
     const exited = new Promise<number | null>((r) => w.on('close', r));
+    w.stdin.write(putHeader(data));
     w.stdin.write(data.subarray(0, 1000));
     await waitUntil(() => others(dir).some((n) => lstatSync(join(dir, n)).size > 0), 10_000, 'the slow upload starting');
     await t.put(join(dir, 'fast'), 'x');

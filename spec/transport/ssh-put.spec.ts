@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { connectSsh, type SshConnectOptions, type SshTransport } from '../../lib/transport/ssh.js';
 import { beforeAll } from '../support/before-all.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
-import { finishUploadScript, putCheck, TEMP_PREFIX } from '../../lib/transport/put-script.js';
+import { finishUploadScript, putHeader, TEMP_PREFIX } from '../../lib/transport/put-script.js';
 import { killHard, rejects, startPutChild, waitUntil } from './helpers.js';
 
 let s: Sshd;
@@ -128,11 +128,11 @@ test('over SFTP, the data is checked against its sha256 before the rename, and a
   // The finishing step alone, on temp files this test prepared.
   const tmp = `${dir}/${TEMP_PREFIX}1.manual`;
   await t.exec(`printf 'new!' > ${tmp}`);
-  const bad = await t.exec(finishUploadScript(tmp, `${dir}/checked`, { mode: 0o644, ...putCheck(data) }));
+  const bad = await t.exec(finishUploadScript(tmp, `${dir}/checked`, { mode: 0o644 }), { stdin: putHeader(data) });
   assert.is(bad.code, 1);
   assert.match(bad.stderr, 'received 4 of 4 bytes');
   await t.exec(`printf 'precious' > ${dir}/../victim; chmod 600 ${dir}/../victim; ln -s ../victim ${tmp}`);
-  const swapped = await t.exec(finishUploadScript(tmp, `${dir}/checked`, { mode: 0o644, owner: 'nobody', ...putCheck(Buffer.from('precious')) }));
+  const swapped = await t.exec(finishUploadScript(tmp, `${dir}/checked`, { mode: 0o644, owner: 'nobody' }), { stdin: putHeader(Buffer.from('precious')) });
   assert.is(swapped.code, 1);
   assert.match(swapped.stderr, 'is not the file that was uploaded');
   assert.is(await sh(`stat -c '%a %U' ${dir}/../victim; cat ${dir}/checked; test -h ${tmp} && echo still-a-link; rm ${tmp}`), '600 root\nold\nstill-a-link\n');
