@@ -166,8 +166,18 @@ function privateEtc(dir: string): void {
   for (const name of readdirSync('/etc')) {
     if (name === 'passwd') continue;
     const real = join('/etc', name);
+    // Lock files of a useradd running elsewhere come and go: one gone already is skipped.
+    const st = lstatSync(real, { throwIfNoEntry: false });
+    if (!st) continue;
     // A link inside /etc is kept as it points (relative ones made absolute); the rest lead to the real file.
-    const target = lstatSync(real).isSymbolicLink() ? resolve('/etc', readlinkSync(real)) : join(dir, 'etc.real', name);
+    let target = join(dir, 'etc.real', name);
+    if (st.isSymbolicLink()) {
+      try {
+        target = resolve('/etc', readlinkSync(real));
+      } catch {
+        continue;
+      }
+    }
     symlinkSync(target, join(dir, 'etc', name));
   }
   const passwd = readFileSync('/etc/passwd', 'utf8').replace(/^root:([^:]*):0:0:([^:]*):[^:]*:/m, `root:$1:0:0:$2:${dir}/root:`);
