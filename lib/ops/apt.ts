@@ -19,10 +19,17 @@ export interface AptArgs {
    * Ansible does. Implies `updateCache`.
    */
   cacheValidTime?: number;
+  /**
+   * Seconds apt waits for the dpkg lock another process holds (an unattended upgrade, another
+   * apt), as Ansible's `lock_timeout`, before it fails; default 120. Its "Waiting for cache
+   * lock" lines are in the task's output.
+   */
+  lockTimeout?: number;
 }
 
 const LISTS = '/var/lib/apt/lists';
-const APT_GET = ['apt-get', '-y', '-q', '-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+const LOCK_TIMEOUT = 120;
+const aptGet = (a: AptArgs) => ['apt-get', '-y', '-q', '-o', `DPkg::Lock::Timeout=${a.lockTimeout ?? LOCK_TIMEOUT}`, '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
 const ENV = 'DEBIAN_FRONTEND=noninteractive';
 // Debian policy: lower case, digits, + - . ; at least two characters, starting alphanumeric.
 const NAME = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?$/;
@@ -90,7 +97,7 @@ export function parsePolicy(text: string): Map<string, string | undefined> {
  */
 export const aptOp: OpSpec<AptArgs> = {
   kind: 'apt',
-  keys: { packages: 'string[]', state: 'string', updateCache: 'boolean', cacheValidTime: 'number' },
+  keys: { packages: 'string[]', state: 'string', updateCache: 'boolean', cacheValidTime: 'number', lockTimeout: 'number' },
   describe: (a) => `apt ${(a.packages ?? []).join(' ') || 'update'}${a.state && a.state !== 'present' ? ` (${a.state})` : ''}`,
 
   validate(a) {
@@ -118,6 +125,9 @@ export const aptOp: OpSpec<AptArgs> = {
     }
     if (a.cacheValidTime !== undefined && !(Number.isInteger(a.cacheValidTime) && a.cacheValidTime >= 0)) {
       problems.push(`cacheValidTime ${JSON.stringify(a.cacheValidTime)} must be a whole number of seconds (0 or more)`);
+    }
+    if (a.lockTimeout !== undefined && !(Number.isInteger(a.lockTimeout) && a.lockTimeout >= 0 && a.lockTimeout <= 86400)) {
+      problems.push(`lockTimeout ${JSON.stringify(a.lockTimeout)} must be a whole number of seconds from 0 to 86400`);
     }
     return problems;
   },
@@ -206,9 +216,10 @@ export const aptOp: OpSpec<AptArgs> = {
     const d = diff.data as AptData;
     const actions: Action[] = [];
     // touch: apt-get update leaves the directory's mtime alone when nothing changed upstream.
-    if (d.update) actions.push({ kind: 'exec', command: `${ENV} apt-get -q update && touch ${LISTS}` });
-    if (d.install.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...APT_GET, 'install', '--', ...d.install])}` });
-    if (d.remove.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...APT_GET, 'remove', '--', ...d.remove])}` });
+    const lock = `DPkg::Lock::Timeout=${a.lockTimeout ?? LOCK_TIMEOUT}`;
+    if (d.update) actions.push({ kind: 'exec', command: `${ENV} apt-get -q -o ${lock} update && touch ${LISTS}` });
+    if (d.install.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...aptGet(a), 'install', '--', ...d.install])}` });
+    if (d.remove.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...aptGet(a), 'remove', '--', ...d.remove])}` });
     return actions;
   },
 };

@@ -4,7 +4,7 @@ import { aptOp, mergeApt, type AptArgs } from '../../lib/ops/apt.js';
 import { opTable, sections } from '../support/op-harness.js';
 
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
-const UPDATE = 'DEBIAN_FRONTEND=noninteractive apt-get -q update && touch /var/lib/apt/lists';
+const UPDATE = 'DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120 update && touch /var/lib/apt/lists';
 const M = '::shipshape::';
 // Real dpkg-query output on Debian 12: unknown packages are missing from stdout, rc 1.
 const dpkg = (lines: string[], rc = 0) => sections(`${M}dpkg\n${lines.map((l) => l + '\n').join('')}rc=${rc}\n`);
@@ -182,6 +182,15 @@ test('mergeApt refuses an update-only task', () => {
 
 test('mergeApt treats present and a missing state as the same', () => {
   assert.equal(mergeApt({ packages: ['a1'], state: 'present' }, { packages: ['b1'] }), { packages: ['a1', 'b1'], state: 'present' });
+});
+
+test('apt: lockTimeout is how long apt-get waits for the dpkg lock; a bad value is a plan problem', () => {
+  const actions = aptOp.apply({ packages: ['nginx'], lockTimeout: 600 }, { changes: [], data: { update: true, install: ['nginx'], remove: [] } }, {} as never);
+  assert.equal(actions.map((x) => (x.kind === 'exec' ? x.command : '')), [
+    'DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600 update && touch /var/lib/apt/lists',
+    "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -- nginx",
+  ]);
+  assert.equal(aptOp.validate({ packages: ['nginx'], lockTimeout: -1 }, { host: 'h', baseDir: '.', vars: {} }), ['lockTimeout -1 must be a whole number of seconds from 0 to 86400']);
 });
 
 test.run();
