@@ -7,7 +7,7 @@ import { redact } from './redact.js';
  * (control characters as escapes), so no name can print a line of its own.
  *
  * @example
- * recap({ 'web-01': { ok: 17, changed: 0, failed: 0, skipped: 0, unreachable: 0 } })
+ * recap({ 'web-01': { ok: 17, changed: 0, failed: 0, skipped: 0, unreachable: 0, aborted: 0 } })
  * // RECAP\n// web-01 : ok=17  changed=0  unreachable=0  failed=0  skipped=0
  */
 export function recap(hosts: Record<string, HostStats>): string {
@@ -15,7 +15,7 @@ export function recap(hosts: Record<string, HostStats>): string {
   const w = Math.max(4, ...rows.map(([n]) => n.length));
   const lines = ['RECAP'];
   for (const [n, s] of rows) {
-    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}`);
+    lines.push(`${n.padEnd(w)} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  skipped=${s.skipped}${s.aborted ? `  aborted=${s.aborted}` : ''}`);
   }
   return lines.join('\n');
 }
