@@ -1,7 +1,8 @@
 // Every core operation applied twice over SSH to one real lab host (become as vagrant):
 // the first run changes, the second changes nothing, and the host shows the result.
 // Needs root and the lab's tools (see lib/lab/preflight.ts). Port 22203.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -201,6 +202,90 @@ test('service starts and enables a stopped, disabled nginx once, then does nothi
   expectAll(second, ['service nginx started enabled'], 'ok', 'service run 2');
   assert.is((await on('sudo service nginx status >/dev/null && pidof nginx >/dev/null && echo running')).out, 'running', 'service: nginx running');
   assert.is((await on('ls /etc/rc2.d | grep -c "^S.*nginx"')).out, '1', 'service: nginx enabled');
+});
+
+// apt `latest` against a package with several versions: the lab's repository has one version
+// of each package, so a tiny package is built here (dpkg-deb) and served from a flat repository
+// on the host, next to the lab's own. copy:, not file:, so apt-get update copies its index
+// into the lists (file: links to it, and a newly published version would show without an update).
+const LATEST_REPO = '/srv/ss-latest';
+const PKG = 'ss-latest';
+
+/** Builds PKG at each version into a flat repository folder here, and puts it on the host. */
+async function publish(versions: string[]) {
+  const repo = join(local.dir, 'latest-repo');
+  rmSync(repo, { recursive: true, force: true });
+  mkdirSync(repo);
+  for (const v of versions) {
+    const root = join(local.dir, `pkg-${v}`);
+    mkdirSync(join(root, 'DEBIAN'), { recursive: true });
+    mkdirSync(join(root, 'usr/share', PKG), { recursive: true });
+    writeFileSync(join(root, 'DEBIAN/control'), `Package: ${PKG}\nVersion: ${v}\nArchitecture: all\nMaintainer: shipshape tests <tests@example.org>\nDescription: apt latest test package\n`);
+    writeFileSync(join(root, 'usr/share', PKG, 'version'), `${v}\n`);
+    execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(repo, `${PKG}_${v}_all.deb`)], { stdio: 'pipe' });
+  }
+  writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['--multiversion', '.'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const tarball = execFileSync('tar', ['-czf', '-', '-C', repo, '.']).toString('base64');
+  const r = await ssh(host, `rm -rf ${LATEST_REPO} && mkdir -p ${LATEST_REPO} && base64 -d | tar -xzf - -C ${LATEST_REPO} && ` +
+    `echo 'deb [trusted=yes] copy:${LATEST_REPO} ./' > /etc/apt/sources.list.d/ss-latest.list`, { user: 'root', input: tarball });
+  assert.is(r.code, 0, `publishing ${versions.join(', ')}: ${r.stderr}`);
+}
+
+const installedVersion = async (pkg: string) =>
+  (await on(`dpkg-query -W -f '\${Status} \${Version}' ${pkg} 2>/dev/null | sed -n 's/^install ok installed //p'`)).out;
+
+const latest = (packages: string[], name: string, o: { cacheValidTime?: number } = {}) => {
+  const p = createProject();
+  target(p).apt(packages, { state: 'latest', name, ...o });
+  return p;
+};
+
+test('apt latest upgrades an installed older version once, then does nothing', async () => {
+  await publish(['1.0', '2.0']);
+  assert.is((await ssh(host, 'apt-get -q update', { user: 'root' })).code, 0, 'apt-get update with the new repository');
+  const pin = createProject();
+  target(pin).apt([`${PKG}=1.0`], { name: 'apt pinned 1.0' });
+  expectAll(await deploy(pin), ['apt pinned 1.0'], 'changed', 'install 1.0');
+  assert.is(await installedVersion(PKG), '1.0');
+  const first = await deploy(latest([PKG], 'apt latest'));
+  expectAll(first, ['apt latest'], 'changed', 'latest run 1');
+  assert.equal(first.byName.get('apt latest')!.changes.map((c) => [c.what, c.before, c.after]), [[`package ${PKG}`, '1.0', '2.0']]);
+  assert.is(await installedVersion(PKG), '2.0');
+  assert.is((await on(`cat /usr/share/${PKG}/version`)).out, '2.0', 'the files of 2.0 are on the host');
+  expectAll(await deploy(latest([PKG], 'apt latest')), ['apt latest'], 'ok', 'latest run 2');
+  assert.is(await installedVersion(PKG), '2.0');
+});
+
+test('apt latest with cacheValidTime refreshes stale lists, then upgrades to what they offer; then does nothing', async () => {
+  // 3.0 is in the repository, but the host's lists (made stale by hand) do not know it yet.
+  await publish(['1.0', '2.0', '3.0']);
+  assert.is((await ssh(host, "touch -d '2 hours ago' /var/lib/apt/lists", { user: 'root' })).code, 0);
+  assert.match((await on(`apt-cache policy ${PKG}`)).out, /Candidate: 2\.0/, 'the stale lists do not know 3.0');
+  const first = await deploy(latest([PKG], 'apt latest refresh', { cacheValidTime: 3600 }));
+  expectAll(first, ['apt latest refresh'], 'changed', 'refresh run 1');
+  assert.ok(first.byName.get('apt latest refresh')!.changes.some((c) => c.what === 'cache'), 'the lists were updated');
+  assert.is(await installedVersion(PKG), '3.0');
+  expectAll(await deploy(latest([PKG], 'apt latest refresh', { cacheValidTime: 3600 })), ['apt latest refresh'], 'ok', 'refresh run 2');
+  assert.is(await installedVersion(PKG), '3.0');
+});
+
+test('apt latest installs a missing package once and leaves an up-to-date one alone', async () => {
+  assert.is(await installedVersion('acl'), '', 'acl is not installed on a fresh host');
+  const build = () => {
+    const p = createProject();
+    target(p)
+      .apt(['acl'], { state: 'latest', name: 'apt latest acl' })
+      .apt(['nginx'], { state: 'latest', name: 'apt latest nginx' });
+    return p;
+  };
+  const nginx = await installedVersion('nginx');
+  assert.ok(nginx, 'nginx is installed (setup)');
+  const first = await deploy(build());
+  expectAll(first, ['apt latest acl'], 'changed', 'latest run 1');
+  assert.is(first.byName.get('apt latest nginx')!.status, 'ok', 'latest run 1: nginx has no newer version');
+  assert.ok(await installedVersion('acl'), 'acl installed');
+  expectAll(await deploy(build()), ['apt latest acl', 'apt latest nginx'], 'ok', 'latest run 2');
+  assert.is(await installedVersion('nginx'), nginx, 'nginx untouched');
 });
 
 test.run();
