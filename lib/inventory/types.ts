@@ -22,6 +22,15 @@ export interface HostOptions {
    * ~/.local/state/shipshape. For `transport: 'local'`, $SHIPSHAPE_STATE_DIR also sets it.
    */
   stateDir?: string;
+  /**
+   * Seconds between SSH keepalive probes, and how many may go unanswered before the host is
+   * called unreachable (defaults 10 and 3, or ServerAliveInterval/ServerAliveCountMax from
+   * ~/.ssh/config): a dropped link is noticed after about interval × (count + 1).
+   */
+  keepaliveInterval?: number;
+  keepaliveCountMax?: number;
+  /** Accept `ssh-rsa` (SHA-1) host keys and signatures for this host (old servers only). */
+  allowSshRsa?: boolean;
   /** Host variables: templates see them, `when` gets them as `facts.vars`. */
   vars?: Record<string, unknown>;
 }

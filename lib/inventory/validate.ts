@@ -108,7 +108,7 @@ export function checkLine(p: Problems, field: string, v: unknown, oneWord = fals
 // Every HostOptions key: tsc refuses this list when the interface gains or loses one.
 const HOST_KEYS: { readonly [K in keyof HostOptions]-?: true } = {
   transport: true, address: true, port: true, user: true, privateKey: true, passphrase: true, become: true,
-  knownHostsFile: true, proxyJump: true, stateDir: true, vars: true,
+  knownHostsFile: true, proxyJump: true, stateDir: true, vars: true, keepaliveInterval: true, keepaliveCountMax: true, allowSshRsa: true,
 };
 
 /**
@@ -138,6 +138,10 @@ export function checkHostOptions(p: Problems, at: string, o: unknown): void {
         } else if (typeof v !== 'boolean') p.add(f, 'must be true, false, a user name or { user, password }', v);
         break;
       case 'vars': if (!isObject(v)) p.add(f, 'must be an object of variables', v); break;
+      case 'keepaliveInterval': case 'keepaliveCountMax':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 3600) p.add(f, 'must be a whole number from 1 to 3600', v);
+        break;
+      case 'allowSshRsa': if (typeof v !== 'boolean') p.add(f, 'must be true or false', v); break;
     }
   }
 }

@@ -25,6 +25,9 @@ export async function connectHost(h: HostPlan, o: ConnectOptions = {}): Promise<
     passphrase: h.options.passphrase,
     knownHostsFile: h.options.knownHostsFile,
     proxyJump: h.options.proxyJump,
+    keepaliveIntervalMs: h.options.keepaliveInterval === undefined ? undefined : h.options.keepaliveInterval * 1000,
+    keepaliveCountMax: h.options.keepaliveCountMax,
+    allowSshRsa: h.options.allowSshRsa,
     acceptNewHostKeys: o.acceptNewHostKeys,
     connectTimeoutMs: o.connectTimeoutMs,
   });

@@ -15,6 +15,9 @@ export interface SshConfigEntry {
   identityAgent?: string;
   /** HostKeyAlgorithms or PubkeyAcceptedAlgorithms (PubkeyAcceptedKeyTypes) name `ssh-rsa`. */
   allowSshRsa?: boolean;
+  /** ServerAliveInterval (seconds → ms) and ServerAliveCountMax. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
 }
 
 /**
@@ -79,6 +82,10 @@ export function sshConfigFor(hostAlias: string, configPath: string = defaultSshC
   if (out.identityAgent === undefined) delete out.identityAgent;
   const algos = ['hostkeyalgorithms', 'pubkeyacceptedalgorithms', 'pubkeyacceptedkeytypes'].map(one);
   if (algos.some((a) => a !== undefined && /(^|[,+^])ssh-rsa(,|$)/.test(a))) out.allowSshRsa = true;
+  const alive = one('serveraliveinterval');
+  if (alive && /^[1-9]\d{0,4}$/.test(alive)) out.keepaliveIntervalMs = Number(alive) * 1000;
+  const aliveMax = one('serveralivecountmax');
+  if (aliveMax && /^[1-9]\d{0,3}$/.test(aliveMax)) out.keepaliveCountMax = Number(aliveMax);
   return out;
 }
 

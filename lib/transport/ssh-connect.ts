@@ -99,7 +99,7 @@ function connectOnce(o: ResolvedSshOptions, sock?: Duplex): Promise<SshClient> {
     sock: sock as ConnectConfig['sock'],
     readyTimeout: o.connectTimeoutMs,
     keepaliveInterval: o.keepaliveIntervalMs,
-    keepaliveCountMax: 3,
+    keepaliveCountMax: o.keepaliveCountMax,
     authHandler: auth.methods,
     algorithms: { serverHostKey: algos as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
     hostVerifier: (key: Buffer) => {

@@ -36,6 +36,8 @@ export interface SshConnectOptions {
   proxyJump?: string | SshConnectOptions;
   /** Keepalive probe interval (default 10000); the connection is declared lost after 3 unanswered. */
   keepaliveIntervalMs?: number;
+  /** Unanswered keepalives before the connection counts as lost (default 3). */
+  keepaliveCountMax?: number;
   /** Exec channels open at once on the connection (default 8; SFTP takes one more). */
   maxChannels?: number;
   /** OpenSSH client config to read; default `~/.ssh/config`; `false`: read none. */
@@ -66,6 +68,7 @@ export interface ResolvedSshOptions {
   retries: number;
   jump?: ResolvedSshOptions;
   keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
   maxChannels: number;
   allowSshRsa: boolean;
 }
@@ -115,7 +118,8 @@ export function resolveSshOptions(opts: SshConnectOptions): ResolvedSshOptions {
     acceptNewHostKeys: opts.acceptNewHostKeys ?? false,
     connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
     retries: opts.retries ?? 2,
-    keepaliveIntervalMs: opts.keepaliveIntervalMs ?? 10_000,
+    keepaliveIntervalMs: opts.keepaliveIntervalMs ?? cfg.keepaliveIntervalMs ?? 10_000,
+    keepaliveCountMax: opts.keepaliveCountMax ?? cfg.keepaliveCountMax ?? 3,
     maxChannels: opts.maxChannels ?? 8,
     allowSshRsa: opts.allowSshRsa ?? cfg.allowSshRsa ?? false,
   };
@@ -139,6 +143,7 @@ function resolveJump(jump: string | SshConnectOptions, target: SshConnectOptions
     connectTimeoutMs: target.connectTimeoutMs,
     retries: target.retries,
     keepaliveIntervalMs: target.keepaliveIntervalMs,
+    keepaliveCountMax: target.keepaliveCountMax,
     sshConfigFile: target.sshConfigFile,
   };
   if (typeof jump !== 'string') return resolveSshOptions({ ...inherited, ...jump });

@@ -84,6 +84,8 @@ const NATIVE: Case[] = [
   { name: 'an object: null', content: null, error: 'the inventory must be an object with hosts and groups (got null)' },
   { name: 'an object: a host name with a newline', content: { hosts: { 'web\n01': {} } }, error: 'hosts["web\\n01"]: a host name must be one word' },
   { name: 'an object: become with a bad user', content: { hosts: { a: { become: { user: 'root\nx' } } } }, error: 'hosts.a.become.user must be one word' },
+  { name: 'a keepalive interval as a string', file: 'hosts.json', content: { hosts: { a: { keepaliveInterval: '5' } } }, error: 'hosts.a.keepaliveInterval must be a whole number from 1 to 3600 (got "5")' },
+  { name: 'allowSshRsa as a string', content: { hosts: { a: { allowSshRsa: 'yes' } } }, error: 'hosts.a.allowSshRsa must be true or false (got "yes")' },
 ];
 
 /** Loads the case into a fresh inventory; the problems it reported, and the label they start with. */

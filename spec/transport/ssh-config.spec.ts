@@ -23,6 +23,8 @@ Host bastion
   HostName 127.0.0.1
   User jump
   ProxyJump none
+  ServerAliveInterval 5
+  ServerAliveCountMax 2
 
 Host *
   User root
@@ -83,6 +85,16 @@ test('uses the defaults when nothing says otherwise', () => {
   assert.is(r.retries, 2);
   assert.is(r.maxChannels, 8);
   assert.equal(r.knownHostsFiles, [join(homedir(), '.ssh/known_hosts')]);
+});
+
+test('ServerAliveInterval and ServerAliveCountMax set the keepalive; options given by the inventory win', () => {
+  assert.equal([sshConfigFor('bastion', cfg).keepaliveIntervalMs, sshConfigFor('bastion', cfg).keepaliveCountMax], [5000, 2]);
+  const fromFile = resolveSshOptions({ host: 'bastion', sshConfigFile: cfg });
+  assert.equal([fromFile.keepaliveIntervalMs, fromFile.keepaliveCountMax], [5000, 2]);
+  const given = resolveSshOptions({ host: 'bastion', sshConfigFile: cfg, keepaliveIntervalMs: 2000, keepaliveCountMax: 1 });
+  assert.equal([given.keepaliveIntervalMs, given.keepaliveCountMax], [2000, 1]);
+  const plain = resolveSshOptions({ host: 'nowhere.example.org', sshConfigFile: join(dir, 'missing') });
+  assert.equal([plain.keepaliveIntervalMs, plain.keepaliveCountMax], [10_000, 3]);
 });
 
 test.run();
