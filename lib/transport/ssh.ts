@@ -60,16 +60,31 @@ export class SshTransport implements Transport {
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     let b: ResolvedBecome | undefined = resolveBecome(opts.become);
     if (b && b.user === this.user) b = undefined;
-    const { command: full, dialog } = wrapBecome(command, b);
+    const wrapped = wrapBecome(command, b);
+    const { dialog } = wrapped;
+    const full = wrapped.command;
     const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
     const { client } = await this.connection();
     const release = await this.channels.acquire();
+    const ctl: { stop?: () => void } = {};
+    let r: ExecResult;
     try {
       log('%s $ %s', this.host, redact(full));
-      return await this.run(client, full, stdin, { timeoutMs: opts.timeoutMs, signal: opts.signal, dialog, becomeTimeoutMs: opts.becomeTimeoutMs });
+      r = await this.run(client, full, stdin, { timeoutMs: opts.timeoutMs, signal: opts.signal, dialog, becomeTimeoutMs: opts.becomeTimeoutMs, ctl });
     } finally {
       release();
     }
+    if (r.interrupted) {
+      // Its children too (a backgrounded process, sudo's own session): everything this connection runs.
+      try {
+        await this.exec(KILL_SESSION_SCRIPT, { become: opts.become, timeoutMs: 10_000 });
+      } catch (e) {
+        log('%s: could not end the interrupted command\'s processes: %s', this.host, (e as Error).message);
+      } finally {
+        ctl.stop?.();
+      }
+    }
+    return r;
   }
 
   async put(path: string, data: string | Buffer, opts: PutOptions = {}): Promise<void> {
@@ -226,9 +241,11 @@ export class SshTransport implements Transport {
           settle(() => resolve({ code: code!, stdout: Buffer.concat(out).toString('utf8'), stderr }));
         });
         const onAbort = () => {
-          // SIGTERM (sudo passes it on; traps remove temp files), then the channel is closed.
-          killChannel(stream, 'TERM');
-          stream.close();
+          // SIGTERM (sudo passes it on; traps remove temp files), then the channel is closed;
+          // with ctl, only once the caller has ended the command's process group on the host.
+          const stop = () => { killChannel(stream, 'TERM'); stream.close(); };
+          if (o.ctl) o.ctl.stop = stop;
+          else stop();
           settle(() => resolve({ code: 130, stdout: Buffer.concat(out).toString('utf8'), stderr: `${Buffer.concat(errs).toString('utf8')}interrupted\n`, interrupted: true }));
         };
         if (signal?.aborted) onAbort();
@@ -256,7 +273,29 @@ interface RunOptions {
   signal?: AbortSignal;
   dialog?: SudoDialog;
   becomeTimeoutMs?: number;
+  /** On an interrupt, the channel is left open and `stop` set, for the caller to call. */
+  ctl?: { stop?: () => void };
 }
+
+/**
+ * Shell that sends SIGTERM to every process this SSH connection started on the host, except
+ * itself: it walks up from its own shell to the connection's sshd session process, then ends
+ * all of that process's descendants outside its own branch. A process tree, not a process
+ * group: sudo runs commands in a session of their own under `use_pty` (Debian's default), and
+ * a shell may exec its last command, so no marker on a command line would last.
+ *
+ * @example
+ * await t.exec(KILL_SESSION_SCRIPT, { become: true })
+ */
+export const KILL_SESSION_SCRIPT = 'list=; for d in /proc/[0-9]*; do p=${d#/proc/}; ' +
+  "pp=$(sed 's/^.*) //' \"$d/stat\" 2>/dev/null | cut -d' ' -f2) || continue; [ -n \"$pp\" ] && list=\"$list $p:$pp\"; done; " +
+  'parent() { echo "$list" | tr \' \' \'\\n\' | awk -F: -v p="$1" \'$1 == p { print $2 }\'; }; ' +
+  's=$$; S=; while :; do pp=$(parent "$s"); if [ -z "$pp" ] || [ "$pp" -le 1 ]; then exit 0; fi; ' +
+  'case "$(tr \'\\000\' \' \' < /proc/$pp/cmdline 2>/dev/null)" in sshd:*|sshd-session:*) S=$pp; break;; esac; s=$pp; done; ' +
+  'pids=$(echo "$list" | tr \' \' \'\\n\' | awk -F: -v top="$S" -v mine="$s" \'NF == 2 { parent[$1] = $2 } ' +
+  'END { want[top] = 1; more = 1; while (more) { more = 0; for (p in parent) if (!(p in want) && p != mine && (parent[p] in want)) { want[p] = 1; more = 1 } } ' +
+  'delete want[top]; for (p in want) print p }\'); ' +
+  '[ -z "$pids" ] || kill -s TERM $pids 2>/dev/null; true';
 
 /**
  * Sends a signal (SIGKILL by default) to the command (OpenSSH's "signal" request). ssh2's
