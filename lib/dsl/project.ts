@@ -1,6 +1,7 @@
 import { Inventory } from '../inventory/inventory.js';
 import type { HostOptions } from '../inventory/types.js';
-import { ShipshapeError } from '../errors.js';
+import { ShipshapeError, type CallSite } from '../errors.js';
+import { captureCallSite } from './call-site.js';
 import { Target, type BuildProblem, type TargetOwner } from './target.js';
 
 /**
@@ -10,7 +11,7 @@ import { Target, type BuildProblem, type TargetOwner } from './target.js';
  */
 export class Project implements TargetOwner {
   readonly inventory = new Inventory((message, callSite) => this.problems.push({ message: `inventory: ${message}`, callSite, target: 'inventory' }));
-  readonly hostTargets = new Map<string, { target: Target; options: HostOptions }>();
+  readonly hostTargets = new Map<string, { target: Target; options: HostOptions; callSite?: CallSite }>();
   readonly groupTargets = new Map<string, { target: Target; members?: string[] }>();
   readonly problems: BuildProblem[] = [];
   private seq = 0;
@@ -27,11 +28,11 @@ export class Project implements TargetOwner {
     if (!name || typeof name !== 'string') throw new ShipshapeError(`host() needs a name, got ${JSON.stringify(name)}`);
     const known = this.hostTargets.get(name);
     if (known) {
-      if (options) Object.assign(known.options, options);
+      if (options) { Object.assign(known.options, options); known.callSite = captureCallSite(); }
       return known.target;
     }
     const target = new Target(this, 'host', name);
-    this.hostTargets.set(name, { target, options: { ...options } });
+    this.hostTargets.set(name, { target, options: { ...options }, callSite: options ? captureCallSite() : undefined });
     return target;
   }
 

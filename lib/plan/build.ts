@@ -3,6 +3,7 @@ import { formatCallSite } from '../errors.js';
 import type { Project } from '../dsl/project.js';
 import type { HandlerDecl, OpEntry, Target } from '../dsl/target.js';
 import type { HostOptions } from '../inventory/types.js';
+import { checkHostOptions, Problems } from '../inventory/validate.js';
 import { ops } from '../ops/index.js';
 import { argProblems, optionProblems } from '../ops/arg-check.js';
 import { didYouMean } from '../did-you-mean.js';
@@ -30,6 +31,12 @@ const labelOf = (t: Target) => `${t.kind} ${t.name}`;
  */
 export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan; problems: PlanProblem[] } {
   const problems: PlanProblem[] = project.problems.map((p) => ({ message: p.message, callSite: p.callSite }));
+  // Options given in code get the same checks as an inventory's (types, one-word names, ports).
+  for (const [name, h] of project.hostTargets) {
+    const found = new Problems(`host(${JSON.stringify(name)})`);
+    checkHostOptions(found, 'options', h.options);
+    for (const message of found.list) problems.push({ message: `host(${JSON.stringify(name)}) ${message}`, host: name, callSite: h.callSite });
+  }
   const inv = project.inventory;
 
   // Members of every group target, and the targets each host belongs to.

@@ -108,4 +108,16 @@ test('deploy() reports them with exit code 4 and contacts no host', async () => 
   assert.ok(!events.some((e) => e.type === 'host-start'));
 });
 
+test('host options given in code are checked like an inventory\'s: a wrong type is a plan problem at the host() line', async () => {
+  const p = createProject();
+  p.host('web-01', { port: '22' as unknown as number, address: '10.0.0.1 -oProxyCommand=x' }).shell('true');
+  let connects = 0;
+  const r = await deployProject(p, { argv: [], keepExitCode: true, reporter: () => undefined, connect: async () => { connects++; throw new Error('no'); } });
+  assert.is(r.exitCode, 4);
+  assert.is(connects, 0);
+  const text = (r.problems ?? []).map((x) => x.message).join('\n');
+  assert.match(text, 'host("web-01") options.port must be a port');
+  assert.match(text, 'host("web-01") options.address must be one word');
+});
+
 test.run();
