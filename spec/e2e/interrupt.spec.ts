@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpDir } from '../support/tmp.js';
-import { waitFor } from '../support/wait.js';
+import { settles, waitFor } from '../support/wait.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const tsxCli = join(repo, 'node_modules/tsx/dist/cli.mjs');
@@ -29,30 +29,38 @@ await deploy();
 
 const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
 
-/** Runs the deploy, sends `signals` once the pid file exists, and resolves with its exit and output. */
-function interrupt(file: string, pidFile: string, signals: NodeJS.Signals[]): Promise<{ code: number | null; out: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsxCli, file], { cwd: dirname(file), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    let sentAt = 0;
-    const bound = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit 30 s after the signals:\n${out}`)); }, 45_000);
-    const poll = setInterval(() => {
-      if (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').trim()) return;
-      clearInterval(poll);
-      sentAt = Date.now();
-      for (const s of signals) child.kill(s);
-    }, 20);
-    child.on('close', (code) => { clearInterval(poll); clearTimeout(bound); resolve({ code, out, ms: Date.now() - sentAt }); });
-  });
+/**
+ * Runs the deploy in its own process group and, once the pid file is written, signals the
+ * group as a terminal's Ctrl-C does (tsx's CLI and the deploy under it both get it; tsx alone
+ * relays with a 30 ms wait, then SIGKILLs its child). A second signal waits for `second`, the
+ * first one's effect: two signals sent back to back can arrive as one.
+ */
+async function interrupt(file: string, pidFile: string, signal: NodeJS.Signals, second?: { signal: NodeJS.Signals; after: () => boolean }): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [tsxCli, file], { cwd: dirname(file), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const group = (s: NodeJS.Signals) => { try { process.kill(-child.pid!, s); } catch { /* gone */ } };
+  try {
+    await waitFor('the long task to write its pid file', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '');
+    group(signal);
+    if (second) {
+      await waitFor('the first signal to reach the command', second.after);
+      group(second.signal);
+    }
+    return { code: await settles('the deploy after the signals', exited, 45_000), out };
+  } catch (e) {
+    group('SIGKILL');
+    throw new Error(`${(e as Error).message}; output so far:\n${out}`);
+  }
 }
 
 test('Ctrl-C (SIGINT) stops the running command, reports it aborted, prints the recap and exits 130', async () => {
   const { dir, cleanup } = tmpDir();
   try {
     const pidFile = join(dir, 'pid');
-    const r = await interrupt(deployFile(dir, `sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGINT']);
+    const r = await interrupt(deployFile(dir, `sleep 60 & echo $! > ${pidFile}; wait`), pidFile, 'SIGINT');
     assert.is(r.code, 130, r.out);
     assert.match(r.out, /localhost \| long task \| aborted \(interrupted while it ran\)/);
     assert.match(r.out, /localhost \| second task \| skipped \(the run was aborted\)/);
@@ -68,7 +76,7 @@ test('SIGTERM does the same and exits 143', async () => {
   const { dir, cleanup } = tmpDir();
   try {
     const pidFile = join(dir, 'pid');
-    const r = await interrupt(deployFile(dir, `sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGTERM']);
+    const r = await interrupt(deployFile(dir, `sleep 60 & echo $! > ${pidFile}; wait`), pidFile, 'SIGTERM');
     assert.is(r.code, 143, r.out);
     assert.match(r.out, /long task \| aborted/);
     assert.match(r.out, 'RECAP');
@@ -81,9 +89,14 @@ test('a second Ctrl-C ends at once, even when the command ignores SIGTERM, leavi
   const { dir, cleanup } = tmpDir();
   try {
     const pidFile = join(dir, 'pid');
-    // The command ignores TERM: the first interrupt cannot stop it, the second ends everything.
-    const r = await interrupt(deployFile(dir, `trap '' TERM; sleep 60 & echo $! > ${pidFile}; wait`), pidFile, ['SIGINT', 'SIGINT']);
+    const termFile = join(dir, 'term');
+    // The command's child ignores TERM: the first interrupt cannot stop it, the second ends
+    // everything. The shell notes each TERM it gets, so the second Ctrl-C follows the first's.
+    const command = `trap 'echo TERM >> ${termFile}' TERM; (trap '' TERM; exec sleep 60) & echo $! > ${pidFile}; while kill -0 $! 2>/dev/null; do wait $!; done`;
+    const r = await interrupt(deployFile(dir, command), pidFile, 'SIGINT', { signal: 'SIGINT', after: () => existsSync(termFile) });
     assert.is(r.code, 130, r.out);
+    // The first one alone ends in order after a grace period, recap included.
+    assert.not.match(r.out, 'RECAP', `the second Ctrl-C ended the run at once:\n${r.out}`);
     const pid = Number(readFileSync(pidFile, 'utf8'));
     await waitFor('the TERM-ignoring command to be killed, not orphaned', () => !alive(pid));
   } finally { cleanup(); }
