@@ -29,19 +29,14 @@ export function signalLocalCommands(sig: NodeJS.Signals): void {
 }
 
 /**
- * Ends every local command now, for a process about to exit: SIGTERM (traps remove temp
- * files), up to half a second for the groups to go, then SIGKILL for what is left. Synchronous,
- * since no timer runs once the process exits.
+ * Ends every local command now, for a process about to exit on a second interrupt: SIGKILL to
+ * their process groups, without waiting (the first interrupt already sent SIGTERM, so traps
+ * had their chance; and tsx's CLI kills a child that does not exit at once on a signal).
  *
  * @example
  * endLocalCommands(); process.exit(130);
  */
-export function endLocalCommands(graceMs = 500): void {
-  signalLocalCommands('SIGTERM');
-  const alive = () => [...LIVE].filter((pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } });
-  const until = Date.now() + graceMs;
-  const nap = new Int32Array(new SharedArrayBuffer(4));
-  while (alive().length && Date.now() < until) Atomics.wait(nap, 0, 0, 20);
+export function endLocalCommands(): void {
   signalLocalCommands('SIGKILL');
 }
 
