@@ -139,14 +139,8 @@ export function hostPids(clusterFile: string, host: string, comm: string, labDir
   });
 }
 
-/** Resolves once `check` is true, polling every `everyMs`; rejects naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, everyMs = 20): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls until `check` holds (bounded): the one poll helper of the specs, under the name the lab specs use. */
+export { waitFor as waitUntil } from './wait.js';
 
 /** PID of a lab host's sshd listener (the child of its init; sessions are its children), as seen from the controller. */
 export function sshdPid(clusterFile: string, host: string, labDir?: string): number | undefined {

@@ -8,11 +8,11 @@
  * @example
  * await waitFor('the long task to start', () => existsSync(startedFile));
  */
-export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000, everyMs = 20): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(`waited ${ms / 1000} s for ${what}, in vain`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
@@ -36,14 +37,8 @@ export function within<T>(ms: number, p: Promise<T>, what = 'operation'): Promis
   ]);
 }
 
-/** Polls `ok` every 20 ms until it holds; rejects naming `what` after `ms` (a bound, not a timing). */
-export async function waitUntil(ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Polls until `ok` holds within `ms` (spec/support/wait.ts, argument order of the transport specs). */
+export const waitUntil = (ok: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> => waitFor(what, ok, ms);
 
 /** Starts spec/transport/put-child.ts with a job; resolves once it printed `connected`. */
 export async function startPutChild(job: PutChildJob): Promise<ChildProcess> {
