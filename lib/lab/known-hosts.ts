@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { withKnownHostsLock } from '../transport/known-hosts.js';
 import { dirname } from 'node:path';
 
 export interface KnownHost {
@@ -39,13 +40,16 @@ function readLines(file: string): string[] {
   return text === '' ? [] : text.replace(/\n$/, '').split('\n');
 }
 
+/** The folder of a known_hosts file, made (and owned like its parent, the home) when missing. */
+function ensureFolder(file: string): void {
+  if (existsSync(dirname(file))) return;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const home = statSync(dirname(dirname(file)));
+  chownSync(dirname(file), home.uid, home.gid);
+}
+
 function writeLines(file: string, lines: string[]): void {
   const fresh = !existsSync(file);
-  if (fresh && !existsSync(dirname(file))) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const home = statSync(dirname(dirname(file)));
-    chownSync(dirname(file), home.uid, home.gid);
-  }
   const mode = fresh ? 0o644 : statSync(file).mode & 0o777;
   const owner = statSync(fresh ? dirname(file) : file);
   const tmp = `${file}.shipshape-${process.pid}.tmp`;
@@ -63,6 +67,11 @@ function writeLines(file: string, lines: string[]): void {
  * addKnownHosts('/root/.ssh/known_hosts', [{ host: '[127.0.0.1]:22003', key: 'ssh-ed25519 AAAA...' }], 'shipshape-lab-1a2b3c4d5e6f')
  */
 export function addKnownHosts(file: string, entries: KnownHost[], tag: string): void {
+  ensureFolder(file);
+  withKnownHostsLock(file, () => addLocked(file, entries, tag));
+}
+
+function addLocked(file: string, entries: KnownHost[], tag: string): void {
   const names = new Set(entries.map((e) => e.host));
   const kept: string[] = [];
   for (const line of readLines(file)) {
@@ -90,9 +99,12 @@ export function addKnownHosts(file: string, entries: KnownHost[], tag: string): 
  * removeKnownHosts('/root/.ssh/known_hosts', 'shipshape-lab-1a2b3c4d5e6f')
  */
 export function removeKnownHosts(file: string, tag: string): void {
-  const lines = readLines(file);
-  const kept = lines.filter((l) => l.trim().split(/\s+/)[3] !== tag);
-  if (kept.length !== lines.length) writeLines(file, kept);
+  if (!existsSync(dirname(file))) return;
+  withKnownHostsLock(file, () => {
+    const lines = readLines(file);
+    const kept = lines.filter((l) => l.trim().split(/\s+/)[3] !== tag);
+    if (kept.length !== lines.length) writeLines(file, kept);
+  });
 }
 
 /**

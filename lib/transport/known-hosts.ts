@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** One key line of a known_hosts file. */
@@ -191,6 +191,10 @@ export function knownHostsLine(host: string, port: number, key: Buffer, hashed =
  */
 export function addKnownHost(file: string, host: string, port: number, key: Buffer): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  withKnownHostsLock(file, () => appendLine(file, host, port, key));
+}
+
+function appendLine(file: string, host: string, port: number, key: Buffer): void {
   let prefix = '';
   let hashed = false;
   if (existsSync(file)) {
@@ -201,6 +205,37 @@ export function addKnownHost(file: string, host: string, port: number, key: Buff
   }
   // One write with O_APPEND: concurrent first contacts do not interleave lines.
   appendFileSync(file, `${prefix}${knownHostsLine(host, port, key, hashed)}\n`, { mode: 0o600 });
+}
+
+/**
+ * Runs `fn` holding `<file>.lock` (created exclusively; a lock older than 10 s is taken as left
+ * by a dead process), so shipshape's writers of one known_hosts file never interleave: the
+ * lab rewrites the file (read, filter, rename) while a deploy may append a first-contact key.
+ * Synchronous, as both writers are.
+ *
+ * @example
+ * withKnownHostsLock('/root/.ssh/known_hosts', () => appendFileSync(...))
+ */
+export function withKnownHostsLock<T>(file: string, fn: () => T, waitMs = 10_000): T {
+  const lock = `${file}.lock`;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = (() => { try { return Date.now() - statSync(lock).mtimeMs; } catch { return 0; } })();
+      if (age > 10_000 || Date.now() > until) { rmSync(lock, { force: true }); continue; }
+      Atomics.wait(nap, 0, 0, 10);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 function globMatch(pattern: string, text: string): boolean {

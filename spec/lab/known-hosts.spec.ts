@@ -69,4 +69,33 @@ test('removes only the lines it tagged', () => {
   });
 });
 
+test('a first-contact append from another process while the lab rewrites the file is never lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-kh-race-'));
+  try {
+    const file = join(dir, 'known_hosts');
+    writeFileSync(file, '');
+    // Another process appends 40 keys the way a deploy with --accept-new-host-keys does.
+    const child = join(dir, 'append.ts');
+    writeFileSync(child, `import { addKnownHost } from ${JSON.stringify(new URL('../../lib/transport/known-hosts.ts', import.meta.url).pathname)};
+for (let i = 0; i < 40; i++) addKnownHost(${JSON.stringify(file)}, '10.99.0.' + i, 22, Buffer.from('k' + i));
+`);
+    const { spawn } = await import('node:child_process');
+    const tsx = new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url).pathname;
+    const done = new Promise<number | null>((res) => spawn(process.execPath, [tsx, child], { stdio: 'inherit' }).on('close', res));
+    let exited = false;
+    void done.then(() => { exited = true; });
+    // Meanwhile the lab adds and removes its own tagged lines, rewriting the whole file each time.
+    while (!exited) {
+      addKnownHosts(file, [{ host: '[127.0.0.1]:22003', key: KEY }], TAG);
+      removeKnownHosts(file, TAG);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.is(await done, 0);
+    const text = readFileSync(file, 'utf8');
+    for (let i = 0; i < 40; i++) assert.match(text, `10.99.0.${i} `, `key ${i} kept`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
