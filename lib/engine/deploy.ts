@@ -7,7 +7,7 @@ import { jsonPathProblem, jsonReporter } from '../report/json.js';
 import { liveReporter } from '../report/live.js';
 import { plainReporter } from '../report/plain.js';
 import { connectHost } from '../transport/connect.js';
-import { endLocalCommands } from '../transport/local.js';
+import { signalLocalCommands } from '../transport/local.js';
 import type { HostPlan } from '../plan/types.js';
 import type { Transport } from '../transport/types.js';
 import { runPlan } from './engine.js';
@@ -108,7 +108,8 @@ export async function deployProject(project: Project, options: DeployOptions = {
   const ac = new AbortController();
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
     if (ac.signal.aborted) {
-      endLocalCommands();
+      // The first interrupt sent TERM (traps ran); now at once, before tsx's CLI kills this process.
+      signalLocalCommands('SIGKILL');
       process.exit(sig === 'SIGTERM' ? 143 : 130);
     }
     ac.abort(sig);

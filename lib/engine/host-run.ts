@@ -252,7 +252,7 @@ export class HostRun {
       return;
     }
     // The flush's own line comes first; the handlers' lines follow it.
-    this.stats.ok++;
+    this.count('ok');
     this.o.emit({ type: 'task-end', task: info, result: { status: 'ok', changes: [], reason: queued.length ? `running ${queued.join(', ')}` : 'no handler is queued', durationMs: 0 }, check: this.o.check });
     await this.runHandlers(only ? new Set(only) : undefined);
     for (const n of this.handlersDone) this.queued.delete(n);

@@ -28,17 +28,6 @@ export function signalLocalCommands(sig: NodeJS.Signals): void {
   for (const pid of LIVE) killGroup(pid, sig);
 }
 
-/**
- * Ends every local command now, for a process about to exit on a second interrupt: SIGKILL to
- * their process groups, without waiting (the first interrupt already sent SIGTERM, so traps
- * had their chance; and tsx's CLI kills a child that does not exit at once on a signal).
- *
- * @example
- * endLocalCommands(); process.exit(130);
- */
-export function endLocalCommands(): void {
-  signalLocalCommands('SIGKILL');
-}
 
 /**
  * Runs commands on this machine through `/bin/sh -c`: the same interface as SSH, for tests

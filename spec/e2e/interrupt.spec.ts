@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpDir } from '../support/tmp.js';
-import { settles, waitFor } from '../support/wait.js';
+import { running as alive, settles, waitFor } from '../support/wait.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const tsxCli = join(repo, 'node_modules/tsx/dist/cli.mjs');
@@ -27,7 +27,6 @@ await deploy();
   return file;
 }
 
-const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
 
 /**
  * Runs the deploy in its own process group and, once the pid file is written, signals the

@@ -8,6 +8,7 @@ import type { EngineEvent } from '../../lib/report/events.js';
 import type { HostPlan } from '../../lib/plan/types.js';
 import { CountingTransport } from '../support/counting-transport.js';
 import { snapshot, tmpDir } from '../support/tmp.js';
+import { running, waitFor } from '../support/wait.js';
 
 const local = { transport: 'local' as const };
 
@@ -314,9 +315,7 @@ test('an abort signals the running command (reported aborted, its process gone) 
     assert.is(result.ok, false);
     assert.is(result.exitCode, 130);
     // Signals are delivered asynchronously: wait (bounded) for the child to be gone or a zombie.
-    const running = () => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleepPid}/stat`, 'utf8')); } catch { return false; } };
-    for (let i = 0; i < 100 && running(); i++) await new Promise((r) => setTimeout(r, 50));
-    assert.not.ok(running(), `the command's child (sleep, pid ${sleepPid}) is gone too, not orphaned`);
+    await waitFor(`the command's child (sleep, pid ${sleepPid}) to be gone too, not orphaned`, () => !running(sleepPid), 5_000);
   } finally { cleanup(); }
 });
 

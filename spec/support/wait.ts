@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 // Waiting for an event in a test, never for a guessed delay: poll what shows the event (a
 // marker file a command writes, a process gone) and give up after a generous bound, naming
 // what did not happen. The bound is for a hang, not a timing the test asserts.
@@ -32,5 +33,20 @@ export async function settles<T>(what: string, p: Promise<T>, ms = 60_000): Prom
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Whether a process of this machine still runs (a zombie does not count: it has ended and only
+ * waits to be reaped).
+ *
+ * @example
+ * await waitFor('the child to be gone', () => !running(pid));
+ */
+export function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
