@@ -126,18 +126,33 @@ function inBash(script: string, noBash: string): string {
 const SQUEEZE = `{ k = $0; gsub(/[0-9]+/, "#", k); if (k == p) { n++; next } if (n) print "    (" n " more like the line above)"; n = 0; p = k; print }
 END { if (n) print "    (" n " more like the line above)" }`;
 
+// The last line naming an error (`SyntaxError: …`, `ValueError: …`) with the lines before it
+// (a Python traceback puts the file and line there): shown when the tail would miss it, since
+// what a crashing program logs last is often how it shut down, not why.
+const ERROR_LINE = '[A-Za-z](Error|Exception): ';
+const ERROR_CONTEXT = 3;
+
 /** bash printing the last lines of each log file, all of them fitting in `budget` lines. */
 function logTails(files: string[], budget: number): string {
   if (files.length === 0) return '';
+  // Each file's share keeps room for its error line, its context and a "(...)" line.
+  const extra = ERROR_CONTEXT + 2;
   return `squeeze=${quote(SQUEEZE)}; set -- ${files.map((f) => quote(f)).join(' ')}
 short=0; long=0
 for f; do if [ -s "$f" ] && [ -r "$f" ]; then long=$((long + 1)); else short=$((short + 1)); fi; done
-per=3; if [ $long -gt 0 ] && [ $(( (${budget} - short - long) / long )) -gt 3 ]; then per=$(( (${budget} - short - long) / long )); fi
+per=3; if [ $long -gt 0 ] && [ $(( (${budget} - short - long) / long - ${extra} )) -gt 3 ]; then per=$(( (${budget} - short - long) / long - ${extra} )); fi
 for f; do
   if [ ! -e "$f" ]; then echo "--- $f does not exist"
   elif [ ! -r "$f" ]; then echo "--- $f cannot be read"
   elif [ ! -s "$f" ]; then echo "--- $f is empty"
-  else echo "--- last lines of $f:"; tail -n 500 -- "$f" | awk "$squeeze" | tail -n "$per" | cut -c1-300; fi
+  else
+    echo "--- last lines of $f:"; w=$(tail -n 500 -- "$f" | awk "$squeeze"); n=$(printf '%s\n' "$w" | wc -l)
+    e=$(printf '%s\n' "$w" | grep -nE ${quote(ERROR_LINE)} | tail -n 1 | cut -d: -f1)
+    if [ -n "$e" ] && [ "$e" -le $((n - per)) ]; then
+      printf '%s\n' "$w" | sed -n "$((e > ${ERROR_CONTEXT} ? e - ${ERROR_CONTEXT} : 1)),\${e}p" | cut -c1-300; echo '    (...)'
+    fi
+    printf '%s\n' "$w" | tail -n "$per" | cut -c1-300
+  fi
 done
 `;
 }

@@ -191,6 +191,23 @@ test('waitFor for real: fails after the timeout naming the host, the wait, the l
   });
 });
 
+test('waitFor for real: the last error line and the lines before it are shown when how the program shut down fills the tail', async () => {
+  const log = join(scratch(), 'error.log');
+  writeFileSync(log, [
+    'Traceback (most recent call last):', '  File "/opt/webapp/app.py", line 1', '    def app(environ, start_response)', "SyntaxError: expected ':'",
+    '[ERROR] Shutting down: Master', 'Traceback (most recent call last):',
+    // Distinct lines (not squeezed): more than the tail holds.
+    ...['run', 'spawn', 'manage', 'reap', 'halt', 'stop', 'kill', 'wait', 'murder', 'sleep', 'wakeup', 'signal', 'reexec', 'start', 'loop', 'serve', 'boot', 'init', 'setup', 'load']
+      .map((f) => `  File "/venv/gunicorn/arbiter_${f}.py", in ${f}_workers`),
+    "gunicorn.errors.HaltServer: <HaltServer 'Worker failed to boot.' 3>", '',
+  ].join('\n'));
+  const err = await runOp(waitForOp, { command: 'false', timeout: 1, logFile: log }, transport, ctx()).then(() => undefined, (e: unknown) => e);
+  const text = (err as ShipshapeError).explain();
+  assert.match(text, '  File "/opt/webapp/app.py", line 1');
+  assert.match(text, "SyntaxError: expected ':'");
+  assert.match(text, 'HaltServer', 'the tail is still there');
+});
+
 test('waitFor for real: check mode makes one attempt and says it would wait', async () => {
   const server = createTcpServer();
   const port = await listen(server);
