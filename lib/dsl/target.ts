@@ -15,6 +15,16 @@ import type { VenvArgs } from '../ops/venv.js';
 import type { PipArgs } from '../ops/pip.js';
 import type { LineArgs } from '../ops/line.js';
 import type { WaitForArgs } from '../ops/wait-for.js';
+import type { SystemdUnitArgs } from '../ops/systemd-unit.js';
+import type { GitArgs } from '../ops/git.js';
+import type { DownloadArgs } from '../ops/download.js';
+import type { UnarchiveArgs } from '../ops/unarchive.js';
+import type { AptRepositoryArgs } from '../ops/apt-repository.js';
+import type { CronArgs } from '../ops/cron.js';
+import type { SysctlArgs } from '../ops/sysctl.js';
+import type { AuthorizedKeyArgs } from '../ops/authorized-key.js';
+import type { SyncArgs } from '../ops/sync.js';
+import type { RebootArgs } from '../ops/reboot.js';
 import { paramProblems, type Recipe } from './recipe.js';
 
 /** An operation as a target records it: its place in deploy.ts order and its task. */
@@ -184,6 +194,90 @@ export class Target {
    */
   waitFor(opts: Opts<WaitForArgs>): this {
     return this.add('waitFor', {}, opts);
+  }
+
+  /**
+   * A systemd unit file (service, timer, socket, ... or a drop-in `name.service.d/x.conf`)
+   * written under /etc/systemd/system; one `daemon-reload` per host when any unit changed,
+   * then enable/start as asked.
+   * @example host('web-01').systemdUnit('webapp.service', { src: 'files/webapp.service', enabled: true, state: 'started' })
+   */
+  systemdUnit(name: string, opts: Opts<SystemdUnitArgs, 'name'> = {}): this {
+    return this.add('systemdUnit', { name }, opts);
+  }
+
+  /**
+   * A git work tree on the host, cloned or updated to a branch, tag or commit.
+   * @example host('web-01').git('https://example.org/app.git', '/opt/app', { version: 'v1.2.0' })
+   */
+  git(repo: string, dest: string, opts: Opts<GitArgs, 'repo' | 'dest'> = {}): this {
+    return this.add('git', { repo, dest }, opts);
+  }
+
+  /**
+   * A file fetched over HTTP(S) on the host (curl or wget), verified, then renamed into place.
+   * @example host('web-01').download('https://example.org/tool.tar.gz', '/opt/tool.tar.gz', { sha256: 'e3b0...' })
+   */
+  download(url: string, dest: string, opts: Opts<DownloadArgs, 'url' | 'dest'> = {}): this {
+    return this.add('download', { url, dest }, opts);
+  }
+
+  /**
+   * A tar (gz, xz, zst) or zip archive extracted into a directory.
+   * @example host('web-01').unarchive('files/site.tar.gz', '/srv/site', { creates: '/srv/site/index.html' })
+   */
+  unarchive(src: string, dest: string, opts: Opts<UnarchiveArgs, 'src' | 'dest'> = {}): this {
+    return this.add('unarchive', { src, dest }, opts);
+  }
+
+  /**
+   * An apt repository as a deb822 `.sources` file, with its signing key; the cache is
+   * refreshed when it changed.
+   * @example host('web-01').aptRepository('example', { uris: 'https://example.org/debian', suites: 'bookworm', components: 'main', key: readFileSync('example.asc', 'utf8') })
+   */
+  aptRepository(name: string, opts: Opts<AptRepositoryArgs, 'name'>): this {
+    return this.add('aptRepository', { name }, opts);
+  }
+
+  /**
+   * A cron job in `/etc/cron.d/<name>`.
+   * @example host('web-01').cron('backup', { schedule: '0 3 * * *', command: '/usr/local/bin/backup', user: 'vagrant' })
+   */
+  cron(name: string, opts: Opts<CronArgs, 'name'>): this {
+    return this.add('cron', { name }, opts);
+  }
+
+  /**
+   * A kernel parameter, applied now and kept in `/etc/sysctl.d/`.
+   * @example host('web-01').sysctl('net.core.somaxconn', 1024)
+   */
+  sysctl(key: string, value: string | number, opts: Opts<SysctlArgs, 'key' | 'value'> = {}): this {
+    return this.add('sysctl', { key, value: typeof value === 'number' ? String(value) : value }, opts);
+  }
+
+  /**
+   * A public key in a user's `~/.ssh/authorized_keys`.
+   * @example host('web-01').authorizedKey('vagrant', 'ssh-ed25519 AAAA... alice@laptop')
+   */
+  authorizedKey(user: string, key: string, opts: Opts<AuthorizedKeyArgs, 'user' | 'key'> = {}): this {
+    return this.add('authorizedKey', { user, key }, opts);
+  }
+
+  /**
+   * A local directory mirrored to the host, compared by sha256; `delete: true` removes what
+   * left the source.
+   * @example host('web-01').sync('site/', '/srv/site', { delete: true, exclude: ['*.tmp'] })
+   */
+  sync(src: string, dest: string, opts: Opts<SyncArgs, 'src' | 'dest'> = {}): this {
+    return this.add('sync', { src, dest }, opts);
+  }
+
+  /**
+   * Reboots the host and waits until it answers over SSH again.
+   * @example host('web-01').reboot({ timeout: 120 })
+   */
+  reboot(opts: Opts<RebootArgs> = {}): this {
+    return this.add('reboot', {}, opts);
   }
 
   /**

@@ -5,3 +5,4 @@ export { readCluster, parseCluster } from './cluster.js';
 export type { ClusterNode, PortMapping, NetworkConfig } from './cluster.js';
 export { hostMemory } from './memory.js';
 export { forwardTo, guestUrl, getPage } from './web.js';
+export { serveLab, type LabServer } from './serve.js';

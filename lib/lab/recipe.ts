@@ -5,7 +5,7 @@ import { resourcePath } from './paths.js';
 import { SUITE } from './preflight.js';
 
 /** Bump when the way the base is built or customised changes: the next `lab up` rebuilds. */
-export const RECIPE_VERSION = 3;
+export const RECIPE_VERSION = 4;
 
 /** Installed in every host's root filesystem. */
 export const BASE_PACKAGES = [
@@ -17,6 +17,8 @@ export const BASE_PACKAGES = [
 export const REPO_PACKAGES = [
   'nginx', 'supervisor', 'python3-venv', 'python3-pip', 'python3-gunicorn', 'gunicorn',
   'python3-setuptools', 'python3-wheel', 'acl', 'rsync', 'htop',
+  // what the operations use on a host: cron jobs, git work trees, archives and downloads
+  'cron', 'git', 'unzip', 'xz-utils', 'zstd', 'wget',
 ];
 
 /** Debian packages repacked as wheels into the pip wheelhouse (pure Python, egg-info layout). */

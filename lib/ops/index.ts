@@ -13,6 +13,16 @@ import { templateOp } from './template.js';
 import { userOp } from './user.js';
 import { venvOp } from './venv.js';
 import { waitForOp } from './wait-for.js';
+import { systemdUnitOp } from './systemd-unit.js';
+import { gitOp } from './git.js';
+import { downloadOp } from './download.js';
+import { unarchiveOp } from './unarchive.js';
+import { aptRepositoryOp } from './apt-repository.js';
+import { cronOp } from './cron.js';
+import { sysctlOp } from './sysctl.js';
+import { authorizedKeyOp } from './authorized-key.js';
+import { syncOp } from './sync.js';
+import { rebootOp } from './reboot.js';
 import type { OpSpec } from './types.js';
 
 export const ops: Record<string, OpSpec<any>> = {
@@ -30,4 +40,14 @@ export const ops: Record<string, OpSpec<any>> = {
   pip: pipOp,
   line: lineOp,
   waitFor: waitForOp,
+  systemdUnit: systemdUnitOp,
+  git: gitOp,
+  download: downloadOp,
+  unarchive: unarchiveOp,
+  aptRepository: aptRepositoryOp,
+  cron: cronOp,
+  sysctl: sysctlOp,
+  authorizedKey: authorizedKeyOp,
+  sync: syncOp,
+  reboot: rebootOp,
 };
