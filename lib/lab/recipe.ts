@@ -11,6 +11,8 @@ export const RECIPE_VERSION = 4;
 export const BASE_PACKAGES = [
   'openssh-server', 'python3', 'python3-apt', 'sudo', 'iproute2', 'procps',
   'ca-certificates', 'curl', 'tini', 'less',
+  // hosts boot systemd as the seed's VMs do
+  'systemd-sysv', 'dbus',
 ];
 
 /** Served to the hosts by the local apt repository, with all their dependencies. */
