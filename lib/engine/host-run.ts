@@ -1,5 +1,5 @@
 import { toShipshapeError, ShipshapeError } from '../errors.js';
-import type { Facts, Probed } from '../ops/types.js';
+import type { Change, Facts, Probed, TaskAttempt } from '../ops/types.js';
 import type { HostPlan, Task } from '../plan/types.js';
 import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
 import type { Become, Transport } from '../transport/types.js';
@@ -7,7 +7,16 @@ import { FACTS_PROBE, parseFacts } from './facts.js';
 import { accountsOf, accountsProbe, missingAccounts, parseAccounts } from './accounts.js';
 import { clearPendingScript, parsePending, readPendingScript, recordPendingScript } from './pending.js';
 import { batchScript } from './probe-batch.js';
-import { probeOp, runOp } from './run-op.js';
+import { Deferred } from './deferred.js';
+import { probeOp, runOp, type OpOutcome } from './run-op.js';
+import { withRetries, retryPolicy } from './retry.js';
+
+/** What a task's earlier attempts left for the later ones (see HostRun.attempt). */
+interface AttemptCarry {
+  attempts?: number;
+  /** Changes an earlier attempt made. */
+  changes?: Change[];
+}
 
 export interface HostRunOptions {
   check: boolean;
@@ -56,8 +65,46 @@ export class HostRun {
   /** Handler names listed in the host's pending file (read at start, or recorded since). */
   private readonly recorded = new Set<string>();
   private started = false;
+  /** Commands ops deferred (one daemon-reload, one apt-get update), run once per host. */
+  private readonly deferred = new Deferred();
 
   constructor(readonly plan: HostPlan, private readonly o: HostRunOptions) {}
+
+  /**
+   * After a reboot began: drops the connection, then connects again (every half second)
+   * until the host answers and `rebooted` exits 0 there. Later tasks probe afresh. Fails as
+   * unreachable when the host is not back within `timeoutMs`.
+   */
+  private async reconnect(timeoutMs: number, rebooted: string, signal?: AbortSignal): Promise<Transport> {
+    const started = Date.now();
+    const old = this.transport;
+    this.transport = undefined;
+    this.dirty = true;
+    await old?.close().catch(() => undefined);
+    let last = 'it did not answer';
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (signal?.aborted) throw new ShipshapeError('interrupted while waiting for the host to come back from its reboot', { host: this.plan.name });
+      let t: Transport | undefined;
+      try {
+        t = await this.o.connect(this.plan);
+        const r = await t.exec(rebooted, { timeoutMs: 10_000 });
+        if (r.code === 0) {
+          this.transport = t;
+          return t;
+        }
+        last = 'it answered, but had not rebooted yet';
+      } catch (e) {
+        last = `${(e as Error).message.split('\n')[0]}`;
+      }
+      await t?.close().catch(() => undefined);
+      if (Date.now() - started > timeoutMs) {
+        throw new ShipshapeError(`the host did not come back within ${Math.round(timeoutMs / 1000)} s of its reboot (last try: ${last})`, {
+          host: this.plan.name, unreachable: true, fix: 'look at its console; a longer timeout gives a slow boot more time',
+        });
+      }
+    }
+  }
 
   /** Connects, then reads facts and the probes of all tasks in one script. */
   private async start(): Promise<void> {
@@ -179,29 +226,19 @@ export class HostRun {
     const t0 = performance.now();
     this.o.emit({ type: 'task-start', task: info });
     let result: TaskResult;
+    // Check mode applies nothing: nothing to retry, no real result for until.
+    const policy = this.o.check ? undefined : retryPolicy(t.options);
+    const carry: AttemptCarry = {};
     try {
       if (t.options.when && !t.options.when(this.facts!)) {
         result = { status: 'skipped', changes: [], reason: 'when was false', durationMs: 0 };
+      } else if (!policy) {
+        result = (await this.attempt(t, 1, carry)).value;
       } else {
-        const useBatch = !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
-        const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
-        const notify = notifyList(t).filter((n) => !this.handlersDone.has(n));
-        const out = await runOp(t.op, t.args, this.transport!, {
-          host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name, signal: this.o.signal,
-          beforeApply: notify.length ? () => this.recordPending(notify) : undefined,
-        });
-        if (out.changed && !this.o.check) this.dirty = true;
-        if (out.changed) for (const n of notify) this.queued.add(n);
-        const stdout = out.results.map((r) => r.stdout).join('');
-        const verdict = this.o.check && out.changed ? this.checkVerdict(t, out.diff) : {};
-        if (this.o.check && out.changed && !verdict.wouldFail) this.wouldChange.push(t);
-        result = {
-          status: verdict.wouldFail ? 'failed' : out.changed ? 'changed' : 'ok', changes: out.diff.changes, unknown: out.diff.unknown,
-          reason: out.changed ? undefined : out.diff.noop, stdout: stdout || undefined, durationMs: 0, ...verdict,
-        };
-        if (verdict.wouldFail) {
-          result.error = withTaskContext(new ShipshapeError(`would fail: ${verdict.wouldFail}`), t);
-        }
+        result = (await withRetries(policy, (n) => this.attempt(t, n, carry), {
+          signal: this.o.signal, aborted: this.o.aborted,
+          onRetry: (attempt, attempts, delayMs, reason) => this.o.emit({ type: 'task-retry', task: info, attempt, attempts, delayMs, reason }),
+        })).value;
       }
     } catch (e) {
       const withTask = withTaskContext(toShipshapeError(e), t);
@@ -215,8 +252,60 @@ export class HostRun {
       }
     }
     result.durationMs = Math.round(performance.now() - t0);
+    if (policy && carry.attempts) result.attempts = carry.attempts;
     this.count(result.status);
     this.o.emit({ type: 'task-end', task: info, result, check: this.o.check });
+  }
+
+  /**
+   * One attempt of a task: probe (the batched result serves a first attempt only), diff,
+   * apply; throws when it fails. An earlier attempt that changed something, or failed while
+   * applying, leaves that in `carry`: the task is then changed and notifies its handlers even
+   * when this attempt finds nothing left to do.
+   */
+  private async attempt(t: Task, n: number, carry: AttemptCarry): Promise<{ value: TaskResult; attempt: TaskAttempt }> {
+    carry.attempts = n;
+    const useBatch = n === 1 && !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
+    const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
+    const notify = notifyList(t).filter((x) => !this.handlersDone.has(x));
+    let applying = false;
+    let out: OpOutcome;
+    try {
+      out = await runOp(t.op, t.args, this.transport!, {
+        host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name, signal: this.o.signal,
+        deferred: this.deferred.keys, deferredRun: this.deferred,
+        reconnect: (ms, rebooted, signal) => this.reconnect(ms, rebooted, signal),
+        beforeApply: async () => { if (notify.length) await this.recordPending(notify); applying = true; },
+      });
+    } catch (e) {
+      if (applying) {
+        this.dirty = true;
+        carry.changes ??= [{ what: `applied in part by attempt ${n}, which failed` }];
+      }
+      throw e;
+    }
+    if (out.changed && !this.o.check) this.dirty = true;
+    const earlier = !out.changed ? carry.changes : undefined;
+    if (out.changed || earlier) for (const x of notify) this.queued.add(x);
+    if (out.changed && !this.o.check) carry.changes = out.diff.changes;
+    const stdout = out.results.map((r) => r.stdout).join('');
+    const verdict = this.o.check && out.changed ? this.checkVerdict(t, out.diff) : {};
+    if (this.o.check && out.changed && !verdict.wouldFail) this.wouldChange.push(t);
+    const result: TaskResult = {
+      status: verdict.wouldFail ? 'failed' : out.changed || earlier ? 'changed' : 'ok', changes: earlier ?? out.diff.changes, unknown: out.diff.unknown,
+      reason: out.changed || earlier ? undefined : out.diff.noop, stdout: stdout || undefined, durationMs: 0, ...verdict,
+    };
+    if (verdict.wouldFail) {
+      result.error = withTaskContext(new ShipshapeError(`would fail: ${verdict.wouldFail}`), t);
+    }
+    const last = out.results[out.results.length - 1];
+    return {
+      value: result,
+      attempt: {
+        attempt: n, status: out.changed ? 'changed' : 'ok', changed: out.changed, changes: out.diff.changes,
+        stdout, stderr: out.results.map((r) => r.stderr).join(''), exitCode: last?.code,
+      },
+    };
   }
 
   /**
@@ -225,7 +314,7 @@ export class HostRun {
    * task of the plan would change (packages, package lists) makes a failure uncertain.
    */
   private checkVerdict(t: Task, diff: { fails?: string; uncertain?: string }): { wouldFail?: string; uncertain?: string } {
-    const earlierApt = this.wouldChange.some((e) => e.kind === 'apt');
+    const earlierApt = this.wouldChange.some((e) => e.kind === 'apt' || e.kind === 'aptRepository');
     if (diff.fails) return earlierApt ? { uncertain: `${diff.fails}; an earlier apt task may change that` } : { wouldFail: diff.fails };
     const m = missingAccounts(t, this.accounts, this.wouldChange);
     if (m) return m.certain ? { wouldFail: m.reason } : { uncertain: m.reason };
@@ -262,6 +351,8 @@ export class HostRun {
   /** Runs the queued handlers once each, in declaration order; a handler may notify others. */
   async runHandlers(only?: Set<string>): Promise<void> {
     const done = this.handlersDone;
+    // A handler that restarts with a plain command sees the reloaded units.
+    if (this.plan.handlers.some((h) => this.queued.has(h.name) && !done.has(h.name))) await this.runDeferred();
     for (;;) {
       const next = this.plan.handlers.find((h) => this.queued.has(h.name) && !done.has(h.name) && (!only || only.has(h.name)));
       if (!next) return;
@@ -280,8 +371,27 @@ export class HostRun {
 
   async finish(): Promise<void> {
     await this.runHandlers();
+    await this.runDeferred();
     await this.close();
     this.o.emit({ type: 'host-end', host: this.plan.name, stats: this.stats });
+  }
+
+  /**
+   * Runs what tasks deferred and nothing ran yet (the host's end, before handlers). A failure
+   * fails the host and shows as a task of its own.
+   */
+  private async runDeferred(): Promise<void> {
+    if (!this.deferred.size || !this.transport || this.unreachable || this.o.aborted()) return;
+    try {
+      await this.deferred.flush(undefined, this.transport, this.o.signal);
+    } catch (e) {
+      const err = toShipshapeError(e, { host: this.plan.name });
+      const task: TaskInfo = { id: `${this.plan.name}#deferred`, host: this.plan.name, name: `deferred: ${err.command ?? 'command'}`, op: 'deferred' };
+      this.failed = true;
+      this.count('failed');
+      this.o.emit({ type: 'task-start', task });
+      this.o.emit({ type: 'task-end', task, result: { status: 'failed', changes: [], error: err, durationMs: 0 }, check: this.o.check });
+    }
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@ import { quote } from '../transport/quote.js';
 import type { ArgType, OpSpec } from './types.js';
 
 /** Options every operation takes; `Target.add` keeps them apart from the op's args. */
-export const COMMON_OPTIONS = ['notify', 'when', 'become', 'name'] as const;
+export const COMMON_OPTIONS = ['notify', 'when', 'become', 'name', 'retries', 'delay', 'until'] as const;
 
 const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !isSecret(v);
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -148,12 +148,12 @@ export function argProblems(op: Pick<OpSpec<unknown>, 'kind' | 'keys'>, args: un
 }
 
 /**
- * Type problems of the options every op takes (notify, when, become, name).
+ * Type problems of the options every op takes (notify, when, become, name, retries, delay, until).
  *
  * @example
  * optionProblems({ notify: 5 })   // ['notify 5 must be a handler name or a list of them']
  */
-export function optionProblems(o: { notify?: unknown; when?: unknown; become?: unknown; name?: unknown }): string[] {
+export function optionProblems(o: { notify?: unknown; when?: unknown; become?: unknown; name?: unknown; retries?: unknown; delay?: unknown; until?: unknown }): string[] {
   const problems: string[] = [];
   if (o.notify !== undefined && !CHECKS['string | string[]'].ok(o.notify)) problems.push(`notify ${showValue(o.notify)} must be a handler name or a list of them`);
   if (o.when !== undefined && typeof o.when !== 'function') problems.push('when must be a function (facts) => boolean');
@@ -164,5 +164,12 @@ export function optionProblems(o: { notify?: unknown; when?: unknown; become?: u
   const user = typeof o.become === 'string' ? o.become : isPlainObject(o.become) ? (o.become as { user?: unknown }).user : undefined;
   if (typeof user === 'string' && (/[\0-\x1f\x7f]/.test(user) || user.length > 256)) problems.push(`become user ${showValue(user)} must be a user name: one line, no control characters or NUL`);
   if (o.name !== undefined && typeof o.name !== 'string') problems.push(`name ${showValue(o.name)} must be a string`);
+  if (o.retries !== undefined && !(typeof o.retries === 'number' && Number.isInteger(o.retries) && o.retries >= 0)) {
+    problems.push(`retries ${showValue(o.retries)} must be a whole number of retries, 0 or more`);
+  }
+  if (o.delay !== undefined && !(typeof o.delay === 'number' && Number.isFinite(o.delay) && o.delay >= 0)) {
+    problems.push(`delay ${showValue(o.delay)} must be a number of seconds, 0 or more`);
+  }
+  if (o.until !== undefined && typeof o.until !== 'function') problems.push(`until ${showValue(o.until)} must be a function (result) => boolean`);
   return problems;
 }

@@ -1,4 +1,4 @@
-import type { CallSite } from '../errors.js';
+import type { CallSite, ShipshapeError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { Become } from '../transport/types.js';
 
@@ -26,6 +26,39 @@ export interface CommonOptions {
   become?: Become;
   /** How the task is shown in output. */
   name?: string;
+  /**
+   * When the task fails (its probe, diff or apply), run it again up to this many more times,
+   * `delay` seconds apart, probing afresh each time (so what an attempt left half done is
+   * diffed again). A whole number ≥ 0; default 0, or 3 when `until` is given (as Ansible).
+   * Not in check mode, nor for an unreachable host; an interrupt stops the wait at once.
+   */
+  retries?: number;
+  /** Seconds between attempts (≥ 0, fractions allowed); default 5, as Ansible. */
+  delay?: number;
+  /**
+   * Asked after each attempt, failed ones included: true ends the task with that attempt's
+   * result (a failed attempt still fails); false runs it again, while `retries` allow, then
+   * fails naming the attempts and the last result. Without `until` a task stops at its first
+   * attempt that did not fail. Not asked in check mode, where the task runs once.
+   * @example host('web-01').shell('curl -fsS localhost:5000/health', { until: (r) => r.stdout.includes('ok'), retries: 10, delay: 2 })
+   */
+  until?: (result: TaskAttempt) => boolean;
+}
+
+/** One attempt of a task, as `until` sees it. */
+export interface TaskAttempt {
+  /** 1 for the first attempt. */
+  attempt: number;
+  status: 'ok' | 'changed' | 'failed';
+  changed: boolean;
+  changes: Change[];
+  /** What the commands apply ran printed (shell, command: the command's output); '' when none ran. */
+  stdout: string;
+  stderr: string;
+  /** Exit code of the last command apply ran (the failing one); undefined when none ran. */
+  exitCode?: number;
+  /** Why the attempt failed (status `failed`). */
+  error?: ShipshapeError;
 }
 
 /** The probe's raw result. */
@@ -70,8 +103,27 @@ export type Action =
     failure?: string;
     /** How the command is shown in errors, when the script itself says little (a long bash loop). */
     shown?: string;
+    /** Deferred commands of these keys that are pending run first (a daemon-reload before `systemctl start`). */
+    after?: DeferKey[];
+    /** This command does what the deferred one of this key would: once it succeeded, that one is no longer pending. */
+    settles?: DeferKey;
   }
-  | { kind: 'put'; path: string; data: string | Buffer | Secret; mode?: number; owner?: string; group?: string };
+  | { kind: 'put'; path: string; data: string | Buffer | Secret; mode?: number; owner?: string; group?: string }
+  /**
+   * The host went away on purpose (a reboot): the engine drops the connection and connects
+   * again until `rebooted` (a shell test) exits 0, within `timeoutMs`; later actions and tasks
+   * use the new connection.
+   */
+  | { kind: 'reconnect'; timeoutMs: number; rebooted: string }
+  /**
+   * A command run at most once per host per run, later: before the next exec whose `after` names
+   * its key, or at the end of the host's tasks (`systemctl daemon-reload` after unit files changed, `apt-get
+   * update` after a repository changed). The first `defer` of a key that is pending wins.
+   */
+  | { kind: 'defer'; key: DeferKey; command: string; failure?: string; fix?: string };
+
+/** What a deferred command does, so ops can ask for it to have run (see Action `defer`). */
+export type DeferKey = 'daemon-reload' | 'apt-update';
 
 /** What an operation can read while diffing: local files and the host's facts. */
 export interface OpContext {
@@ -80,6 +132,8 @@ export interface OpContext {
   /** Directory that relative local paths (src, templates) resolve against. */
   baseDir: string;
   check: boolean;
+  /** Deferred commands pending on the host (an `apt-get update` a repository change asked for). */
+  deferred?: ReadonlySet<DeferKey>;
 }
 
 /** What validation knows: no host has been contacted. */

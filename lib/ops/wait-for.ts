@@ -10,6 +10,12 @@ export interface WaitForArgs {
   host?: string;
   /** Makes it an HTTP check: `GET <path>` over HTTP/1.0, judged by the status line. */
   path?: string;
+  /**
+   * `http://127.0.0.1:5000/health`: the same as `host`, `port` (default 80) and `path` (with the
+   * query), the `Host` header as the URL has it. http:// only: the check is bash's /dev/tcp, which
+   * speaks no TLS (for https, give `port`, or `command` with curl).
+   */
+  url?: string;
   /** Accepted HTTP status (or list); default any status below 500, so a 502 fails. */
   status?: number | number[];
   /** The `Host` header of the HTTP check (default `host`, with the port unless 80). */
@@ -34,6 +40,27 @@ const HOST = /^[A-Za-z0-9._:-]+$/;
 const HOST_HEADER = /^[A-Za-z0-9._:[\]-]+$/;
 
 const hostOf = (a: WaitForArgs) => a.host ?? '127.0.0.1';
+
+/** A url's parts as waitFor's own options, or why it cannot be one. */
+function urlParts(url: string): Pick<WaitForArgs, 'host' | 'port' | 'path' | 'hostHeader'> | string {
+  let u: URL;
+  try { u = new URL(url); } catch { return `url ${JSON.stringify(url)} must be an http:// URL like http://127.0.0.1:5000/health`; }
+  if (u.protocol === 'https:') {
+    return `url ${JSON.stringify(url)} is HTTPS, which waitFor cannot speak (it checks with bash alone, no TLS): give port ${u.port || 443} to wait until it accepts connections, or command: 'curl -fsS ${u.href}' when the host has curl`;
+  }
+  if (u.protocol !== 'http:') return `url ${JSON.stringify(url)} must be an http:// URL like http://127.0.0.1:5000/health`;
+  if (u.username || u.password) return `url ${JSON.stringify(url)} must not hold a user or password: waitFor sends no credentials`;
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: u.port ? Number(u.port) : 80, path: `${u.pathname}${u.search}`, hostHeader: u.host };
+}
+
+/** The args with `url` spelled out as host, port, path and the Host header (an explicit `hostHeader` wins). */
+function expand(a: WaitForArgs): WaitForArgs {
+  if (typeof a.url !== 'string') return a;
+  const parts = urlParts(a.url);
+  if (typeof parts === 'string') return a;
+  const { url: _url, ...rest } = a;
+  return { ...rest, ...parts, hostHeader: a.hostHeader ?? parts.hostHeader };
+}
 const logFiles = (a: WaitForArgs) => (a.logFile === undefined ? [] : Array.isArray(a.logFile) ? a.logFile : [a.logFile]);
 const statuses = (a: WaitForArgs) => (a.status === undefined ? [] : Array.isArray(a.status) ? a.status : [a.status]);
 
@@ -169,13 +196,24 @@ done
 export const waitForOp: OpSpec<WaitForArgs> = {
   kind: 'waitFor',
   keys: {
-    port: 'number', host: 'string', path: 'string', status: 'number | number[]', hostHeader: 'string', command: 'string', timeout: 'number',
+    port: 'number', host: 'string', path: 'string', url: 'string', status: 'number | number[]', hostHeader: 'string', command: 'string', timeout: 'number',
     logFile: 'string | string[]', message: 'string',
   },
-  describe: (a) => `waitFor ${a.path !== undefined ? `GET ${a.path} on ` : ''}${target(a)}`,
+  describe(given) {
+    const a = expand(given);
+    return `waitFor ${a.path !== undefined ? `GET ${a.path} on ` : ''}${target(a)}`;
+  },
 
-  validate(a) {
+  validate(given) {
     const problems: string[] = [];
+    if (given.url !== undefined) {
+      const parts = urlParts(given.url);
+      if (typeof parts === 'string') return [parts];
+      if (given.command !== undefined) return ['give either url or command, not both'];
+      const doubled = (['host', 'port', 'path'] as const).filter((k) => given[k] !== undefined);
+      if (doubled.length) return [`url gives host, port and path already: leave out ${doubled.join(', ')}`];
+    }
+    const a = expand(given);
     const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
     if (a.port === undefined && a.command === undefined) problems.push('give port (a TCP port to wait for) or command (a shell command that must exit 0)');
     if (a.port !== undefined && a.command !== undefined) problems.push('give either port or command, not both');
@@ -207,9 +245,10 @@ export const waitForOp: OpSpec<WaitForArgs> = {
     return problems;
   },
 
-  probe: (a) => inBash(`${tryOnce(a)}if try_once ${PROBE_ATTEMPT}; then echo "ok $last"; else echo "fail $last"; fi`, "echo 'fail bash is not installed'"),
+  probe: (given) => inBash(`${tryOnce(expand(given))}if try_once ${PROBE_ATTEMPT}; then echo "ok $last"; else echo "fail $last"; fi`, "echo 'fail bash is not installed'"),
 
-  diff(a, probed, ctx) {
+  diff(given, probed, ctx) {
+    const a = expand(given);
     const line = probed.stdout.trim().split('\n').pop() ?? '';
     const m = /^(ok|fail) ?(.*)$/.exec(line);
     if (m?.[1] === 'ok') {
@@ -221,7 +260,8 @@ export const waitForOp: OpSpec<WaitForArgs> = {
     return { changes: [{ what: `wait for ${target(a)}`, before: last, after: expectation(a) }], unknown: ctx.check || undefined };
   },
 
-  apply(a, _diff, ctx): Action[] {
+  apply(given, _diff, ctx): Action[] {
+    const a = expand(given);
     const timeout = a.timeout ?? 30;
     const attempt = a.command !== undefined ? timeout : ATTEMPT;
     const summary = `${ctx.host}: ${target(a)} did not ${expectation(a)} within ${timeout} s`;

@@ -26,6 +26,8 @@ export interface TaskResult {
   uncertain?: string;
   error?: ShipshapeError;
   stdout?: string;
+  /** Attempts made, when the task has `retries` or `until` (1 when the first one did). */
+  attempts?: number;
   durationMs: number;
 }
 
@@ -62,6 +64,11 @@ export type EngineEvent =
   | { type: 'handlers-pending'; host: string; names: string[]; undeclared: string[] }
   | { type: 'warning'; host?: string; message: string }
   | { type: 'task-start'; task: TaskInfo }
+  /**
+   * An attempt of a task with `retries`/`until` failed or did not satisfy `until`: attempt
+   * `attempt` of at most `attempts` starts after `delayMs`. `reason` is one line.
+   */
+  | { type: 'task-retry'; task: TaskInfo; attempt: number; attempts: number; delayMs: number; reason: string }
   | { type: 'task-end'; task: TaskInfo; result: TaskResult; check: boolean }
   | { type: 'host-end'; host: string; stats: HostStats }
   | { type: 'run-end'; summary: RunSummary };

@@ -74,13 +74,19 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         write(paint('unreachable', escapeText(redact(`${shown(e.host)} | UNREACHABLE | ${e.error.message}`))) + '\n');
         out(e.error.explain().split('\n').slice(1).join('\n'));
         break;
+      case 'task-retry': {
+        const label = e.task.handler ? `handler ${shown(e.task.handler)}: ${shown(e.task.name)}` : shown(e.task.name);
+        line('changed', `${shown(e.task.host)} | ${label} | retrying (${e.attempt}/${e.attempts})${e.delayMs ? ` in ${e.delayMs / 1000} s` : ''}: ${e.reason}`);
+        break;
+      }
       case 'task-end': {
         const r = e.result;
         if (o.verbose === false && (r.status === 'ok' || r.status === 'skipped')) break;
         const label = e.task.handler ? `handler ${shown(e.task.handler)}: ${shown(e.task.name)}` : shown(e.task.name);
         const extra = r.status === 'changed' ? ` (${r.changes.map(changeText).join(', ')})` : r.reason && (r.status === 'skipped' || r.status === 'aborted') ? ` (${r.reason})` : '';
         const unsure = r.uncertain ? ` | cannot know yet: ${r.uncertain}` : '';
-        line(r.status, `${shown(e.task.host)} | ${label} | ${statusText(r, e.check)}${extra}${unsure}`);
+        const tries = r.attempts && r.attempts > 1 ? ` | ${r.attempts} attempts` : '';
+        line(r.status, `${shown(e.task.host)} | ${label} | ${statusText(r, e.check)}${extra}${unsure}${tries}`);
         if (o.diff && r.status === 'changed') {
           for (const c of r.changes) {
             // Already redacted and escaped line by line (and maybe coloured).

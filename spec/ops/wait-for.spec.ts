@@ -115,6 +115,50 @@ opTable<WaitForArgs>(waitForOp, [
   { name: 'rejects a timeout of 0 or a fraction', args: { port: 80, timeout: 1.5 }, expect: { problems: ['timeout 1.5 must be a whole number of seconds from 1 to 86400'] } },
   { name: 'rejects a relative log file', args: { port: 80, logFile: ['/var/log/a.log', 'b.log'] }, expect: { problems: ['logFile "b.log" must be an absolute path'] } },
   { name: 'rejects a message of several lines', args: { port: 80, message: 'a\nb' }, expect: { problems: ['message "a\\nb" must be one line of text'] } },
+  // url: the same check as host + port + path, with the Host header from the URL.
+  {
+    name: 'a url is host, port and path, its Host header as the URL has it',
+    args: { url: 'http://127.0.0.1:5000/health' },
+    probed: 'ok HTTP 200\n',
+    expect: { probe: [String.raw`_ 127.0.0.1 5000 /health 127.0.0.1:5000 2>&1`], changes: [], noop: 'port 5000 answers HTTP 200', actions: [] },
+  },
+  {
+    name: 'a url without a port is port 80, with its query and without its fragment',
+    args: { url: 'http://app.internal/status?full=1#top' },
+    probed: 'fail HTTP 503\n',
+    expect: {
+      probe: [String.raw`_ app.internal 80 '\''/status?full=1'\'' app.internal 2>&1`],
+      changes: [{ what: 'wait for app.internal:80', before: 'HTTP 503', after: 'answer GET /status?full=1 with a status below 500' }],
+    },
+  },
+  {
+    name: 'a url with an IPv6 host connects to the address and sends it in brackets',
+    args: { url: 'http://[::1]:8080/' },
+    expect: { probe: [String.raw`_ ::1 8080 / '\''[::1]:8080'\'' 2>&1`] },
+  },
+  {
+    name: 'a url takes status and an explicit hostHeader',
+    args: { url: 'http://127.0.0.1:8080/', status: 204, hostHeader: 'example.org' },
+    probed: 'fail HTTP 200\n',
+    expect: { probe: [String.raw`_ 127.0.0.1 8080 / example.org 2>&1`, 'case ${BASH_REMATCH[1]} in 204) return 0'], changes: [{ after: 'answer GET / with HTTP 204' }] },
+  },
+  {
+    name: 'a url\'s spaces arrive percent-encoded',
+    args: { url: 'http://localhost:81/a b' },
+    expect: { problems: [], probe: [String.raw`_ localhost 81 /a%20b localhost:81 2>&1`] },
+  },
+  {
+    name: 'rejects an https url, saying what to give instead',
+    args: { url: 'https://example.org/health' },
+    expect: { problems: ["url \"https://example.org/health\" is HTTPS, which waitFor cannot speak (it checks with bash alone, no TLS): give port 443 to wait until it accepts connections, or command: 'curl -fsS https://example.org/health' when the host has curl"] },
+  },
+  { name: 'rejects a url that is not one', args: { url: 'localhost:5000/health' }, expect: { problems: ['url "localhost:5000/health" must be an http:// URL like http://127.0.0.1:5000/health'] } },
+  { name: 'rejects a url of another scheme', args: { url: 'ftp://example.org/' }, expect: { problems: ['url "ftp://example.org/" must be an http:// URL like http://127.0.0.1:5000/health'] } },
+  { name: 'rejects a url with credentials', args: { url: 'http://u:p@example.org/' }, expect: { problems: ['url "http://u:p@example.org/" must not hold a user or password: waitFor sends no credentials'] } },
+  { name: 'rejects a url with host, port or path', args: { url: 'http://a/', port: 80, path: '/x' }, expect: { problems: ['url gives host, port and path already: leave out port, path'] } },
+  { name: 'rejects a url with command', args: { url: 'http://a/', command: 'true' }, expect: { problems: ['give either url or command, not both'] } },
+  { name: 'rejects a url with port 0', args: { url: 'http://a:0/' }, expect: { problems: ['port 0 must be a whole number from 1 to 65535'] } },
+  { name: 'rejects a url that is not a string', args: { url: 5 as never }, expect: { problems: [/^url 5 must be/] } },
 ]);
 
 // The scripts nest: sh runs `bash -c <script>`; check that script with bash -n too.
@@ -231,6 +275,18 @@ test('waitFor for real: a connection closed without an answer, and one that neve
   } finally {
     await Promise.all([closing, hanging].map((s) => new Promise((r) => { s.close(r); })));
   }
+});
+
+test('waitFor for real: a url is checked as host, port and path, with its Host header', async () => {
+  const seen: { url?: string; host?: string }[] = [];
+  await withHttp((req, res) => { seen.push({ url: req.url, host: req.headers.host }); res.statusCode = seen.length < 2 ? 503 : 200; res.end(); }, async (port) => {
+    const url = `http://127.0.0.1:${port}/health?deep=1`;
+    assert.is(waitForOp.describe({ url }), `waitFor GET /health?deep=1 on port ${port}`);
+    const out = await runOp(waitForOp, { url, timeout: 20 }, transport, ctx());
+    assert.is(out.changed, true);
+    assert.match(out.results[0]!.stdout, new RegExp(`^port ${port} ready: HTTP 200`));
+    assert.equal(seen, [{ url: '/health?deep=1', host: `127.0.0.1:${port}` }, { url: '/health?deep=1', host: `127.0.0.1:${port}` }]);
+  });
 });
 
 test('waitFor for real: a command that succeeds on its second attempt', async () => {

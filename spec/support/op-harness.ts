@@ -122,7 +122,7 @@ export async function runCase<A>(op: OpSpec<A>, c: OpCase<A>): Promise<{ diff?: 
   const actions = (diff.changes.length > 0 || diff.unknown) && !ctx.check ? op.apply(c.args, diff, ctx) : [];
   for (const a of actions) if (a.kind === 'exec') assertShellSyntax(a.command, 'an action');
   if (e.actions !== undefined) {
-    assert.equal(actions.length, e.actions.length, `actions: ${JSON.stringify(actions.map((a) => a.kind === 'exec' ? a.command : `put ${a.path}`))}`);
+    assert.equal(actions.length, e.actions.length, `actions: ${JSON.stringify(actions.map((a) => a.kind === 'exec' ? a.command : a.kind === 'put' ? `put ${a.path}` : a.kind))}`);
     e.actions.forEach((w, i) => compareAction(actions[i], w, i));
   }
   return { diff, actions };
