@@ -167,7 +167,8 @@ export const aptOp: OpSpec<AptArgs> = {
       installed = parseDpkg(s.dpkg);
     }
     const policy = parsePolicy(s.policy ?? '');
-    const cache = cacheState(a, s.lists);
+    // An aptRepository that changed earlier asked for an update: an install runs it now, once.
+    const cache = ctx.deferred?.has('apt-update') ? { due: true, age: 'a repository changed' } : cacheState(a, s.lists);
     for (const w of a.packages.map(parsePackage)) {
       const cur = installed.get(baseName(w.name));
       const isIn = cur?.status === 'installed';
@@ -212,17 +213,29 @@ export const aptOp: OpSpec<AptArgs> = {
     };
   },
 
-  apply(a, diff): Action[] {
+  apply(a, diff, ctx): Action[] {
     const d = diff.data as AptData;
     const actions: Action[] = [];
-    // touch: apt-get update leaves the directory's mtime alone when nothing changed upstream.
-    const lock = `DPkg::Lock::Timeout=${a.lockTimeout ?? LOCK_TIMEOUT}`;
-    if (d.update) actions.push({ kind: 'exec', command: `${ENV} apt-get -q -o ${lock} update && touch ${LISTS}` });
+    // It stands in for the update a changed repository asked for, so it is as strict.
+    if (d.update) actions.push({ kind: 'exec', command: aptUpdateCommand(a.lockTimeout, ctx?.deferred?.has('apt-update')), settles: 'apt-update' });
     if (d.install.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...aptGet(a), 'install', '--', ...d.install])}` });
     if (d.remove.length > 0) actions.push({ kind: 'exec', command: `${ENV} ${argv([...aptGet(a), 'remove', '--', ...d.remove])}` });
     return actions;
   },
 };
+
+/**
+ * The `apt-get update` apt and aptRepository run. The touch: apt-get update leaves the
+ * directory's mtime alone when nothing changed upstream, and cacheValidTime reads it.
+ * `strict` (after a repository changed): a repository that cannot be fetched or verified fails
+ * the update, instead of a warning that keeps its old lists (`--error-on=any`, apt 2.2+).
+ *
+ * @example
+ * aptUpdateCommand()   // 'DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=120 update && touch /var/lib/apt/lists'
+ */
+export function aptUpdateCommand(lockTimeout = LOCK_TIMEOUT, strict = false): string {
+  return `${ENV} apt-get -q -o DPkg::Lock::Timeout=${lockTimeout}${strict ? ' --error-on=any' : ''} update && touch ${LISTS}`;
+}
 
 interface CacheState { due: boolean; age: string }
 

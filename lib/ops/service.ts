@@ -134,7 +134,8 @@ export const serviceOp: OpSpec<ServiceArgs> = {
   apply(a, diff) {
     const s = diff.data as ServiceState;
     const actions: Action[] = [];
-    const exec = (words: string[]) => actions.push({ kind: 'exec', command: argv(words) });
+    // A unit file a systemdUnit task changed is loaded (the host's one daemon-reload) before systemctl acts.
+    const exec = (words: string[]) => actions.push(words[0] === 'systemctl' ? { kind: 'exec', command: argv(words), after: ['daemon-reload'] } : { kind: 'exec', command: argv(words) });
     const has = (w: string) => diff.changes.some((c) => c.what === w);
     if (has('enabled')) {
       if (s.init === 'systemd') exec(['systemctl', a.enabled ? 'enable' : 'disable', a.name]);
