@@ -81,10 +81,10 @@ export class Target {
   /** @internal */
   add(kind: string, args: object, options: CommonOptions): this {
     const callSite = captureCallSite();
-    const { notify, when, become, name, ...rest } = options as CommonOptions & Record<string, unknown>;
+    const { notify, when, become, name, retries, delay, until, ...rest } = options as CommonOptions & Record<string, unknown>;
     this.ops.push({
       seq: this.owner.nextSeq(),
-      task: { kind, args: { ...(args as object), ...rest }, options: { notify, when, become, name }, callSite },
+      task: { kind, args: { ...(args as object), ...rest }, options: { notify, when, become, name, retries, delay, until }, callSite },
       target: this,
     });
     return this;
@@ -188,34 +188,49 @@ export class Target {
   }
 
   /**
-   * Waits until a port accepts connections, answers HTTP (with `path`), or a command exits 0;
-   * fails after `timeout` seconds with the tail of `logFile`.
+   * Waits until a port accepts connections, answers HTTP (with `path`, or an http:// `url`),
+   * or a command exits 0; fails after `timeout` seconds with the tail of `logFile`.
    * @example host('web-01').waitFor({ port: 5000, path: '/', timeout: 30, logFile: '/var/log/gunicorn-error.log' })
+   * @example host('web-01').waitFor({ url: 'http://127.0.0.1:5000/health', status: 200 })
    */
   waitFor(opts: Opts<WaitForArgs>): this {
     return this.add('waitFor', {}, opts);
   }
 
   /**
-   * A systemd unit file (service, timer, socket, ... or a drop-in `name.service.d/x.conf`)
-   * written under /etc/systemd/system; one `daemon-reload` per host when any unit changed,
-   * then enable/start as asked.
-   * @example host('web-01').systemdUnit('webapp.service', { src: 'files/webapp.service', enabled: true, state: 'started' })
+   * A systemd unit file (service, timer, socket, path, mount, ... or a drop-in
+   * `name.service.d/x.conf`, its folder created) written atomically under /etc/systemd/system
+   * from one of `content`, `src` or `template` + `vars`. When any unit changed, the host gets one
+   * `systemctl daemon-reload`, before the next systemctl start/enable/restart (of a systemdUnit
+   * or service task) or at the end of its tasks. Then enable/start as asked: `state: 'started'`
+   * does not restart a running unit whose file changed (as Ansible); `'restarted'` does (and does
+   * nothing when the unit did not change). Fails on a host without systemd.
+   * @example host('web-01').systemdUnit('webapp.service', { src: 'files/webapp.service', enabled: true, state: 'restarted' })
    */
   systemdUnit(name: string, opts: Opts<SystemdUnitArgs, 'name'> = {}): this {
     return this.add('systemdUnit', { name }, opts);
   }
 
   /**
-   * A git work tree on the host, cloned or updated to a branch, tag or commit.
-   * @example host('web-01').git('https://example.org/app.git', '/opt/app', { version: 'v1.2.0' })
+   * A git work tree on the host, cloned or updated to a branch, tag or commit (default: the
+   * remote's HEAD). The probe resolves the wanted commit with `git ls-remote` (none for a full
+   * 40-digit commit), so a tree already there costs no fetch; a change reads `commit <old> → <new>`.
+   * With `owner`, git runs as that user (sudo -u) and the tree is theirs; `depth` makes shallow
+   * clones and fetches; `keyFile` is the host's SSH key for ssh:// repositories. An update over
+   * local modifications of tracked files fails unless `force: true` discards them. Needs git on
+   * the host (e.g. `.apt(['git'])` first).
+   * @example host('web-01').git('https://example.org/app.git', '/opt/app', { version: 'v1.2.0', owner: 'www-data' })
    */
   git(repo: string, dest: string, opts: Opts<GitArgs, 'repo' | 'dest'> = {}): this {
     return this.add('git', { repo, dest }, opts);
   }
 
   /**
-   * A file fetched over HTTP(S) on the host (curl or wget), verified, then renamed into place.
+   * A file fetched over HTTP(S) by the host itself (curl, else wget) into a temp file next to
+   * `dest`, checked against `sha256` when given (a mismatch fails and leaves nothing behind),
+   * then renamed into place with its mode and owner. An existing dest whose sha256 matches is
+   * not fetched again; without `sha256` an existing dest is left alone (like Ansible's get_url)
+   * unless `force: true`. `headers` (values may be `secret()`) go over stdin, never shown.
    * @example host('web-01').download('https://example.org/tool.tar.gz', '/opt/tool.tar.gz', { sha256: 'e3b0...' })
    */
   download(url: string, dest: string, opts: Opts<DownloadArgs, 'url' | 'dest'> = {}): this {
@@ -223,7 +238,12 @@ export class Target {
   }
 
   /**
-   * A tar (gz, xz, zst) or zip archive extracted into a directory.
+   * A tar (gz, xz, zst) or zip archive extracted into a directory: a local file (relative to
+   * the deploy file, uploaded) or with `remote: true` a path on the host. It is extracted into
+   * a temp directory next to dest, then moved in. Without `creates`, a marker file
+   * `.shipshape-unarchive-<id>` in dest records the archive's sha256: the same archive is not
+   * extracted again, a changed one is. Needs tar/gzip, xz-utils, zstd or unzip on the host.
+   * @example host('web-01').unarchive('/opt/app-1.0.tar.gz', '/opt/app', { remote: true, stripComponents: 1, owner: 'www-data' })
    * @example host('web-01').unarchive('files/site.tar.gz', '/srv/site', { creates: '/srv/site/index.html' })
    */
   unarchive(src: string, dest: string, opts: Opts<UnarchiveArgs, 'src' | 'dest'> = {}): this {
@@ -231,8 +251,11 @@ export class Target {
   }
 
   /**
-   * An apt repository as a deb822 `.sources` file, with its signing key; the cache is
-   * refreshed when it changed.
+   * An apt repository as a deb822 `.sources` file, with its signing key in /etc/apt/keyrings
+   * (`.asc` when ASCII-armored, else `.gpg`) named by `Signed-By`. When either changed, one
+   * `apt-get update` runs for the host (several repositories still cost one): before the next apt
+   * install, which then sees the new packages, or at the end of the host's tasks. A repository
+   * that cannot be fetched or verified (a wrong key) fails the run. `state: 'absent'` removes both.
    * @example host('web-01').aptRepository('example', { uris: 'https://example.org/debian', suites: 'bookworm', components: 'main', key: readFileSync('example.asc', 'utf8') })
    */
   aptRepository(name: string, opts: Opts<AptRepositoryArgs, 'name'>): this {
@@ -240,7 +263,11 @@ export class Target {
   }
 
   /**
-   * A cron job in `/etc/cron.d/<name>`.
+   * A cron job in its own file, `/etc/cron.d/<name>` (root, 0644, a `# managed by shipshape`
+   * header, then `<schedule> <user> <command>`); cron reads it without a reload. The name is
+   * letters, digits, `_` and `-` (cron skips other names); the schedule is five fields or a
+   * nickname like `@daily`; a literal `%` in the command is written `\%`. `state: 'absent'`
+   * removes the file.
    * @example host('web-01').cron('backup', { schedule: '0 3 * * *', command: '/usr/local/bin/backup', user: 'vagrant' })
    */
   cron(name: string, opts: Opts<CronArgs, 'name'>): this {
@@ -248,7 +275,9 @@ export class Target {
   }
 
   /**
-   * A kernel parameter, applied now and kept in `/etc/sysctl.d/`.
+   * A kernel parameter, set now (through /proc/sys) and, unless `persist: false`, kept in
+   * `/etc/sysctl.d/99-shipshape-<key>.conf`. Values compare with whitespace normalised; a key
+   * the host does not have fails the task.
    * @example host('web-01').sysctl('net.core.somaxconn', 1024)
    */
   sysctl(key: string, value: string | number, opts: Opts<SysctlArgs, 'key' | 'value'> = {}): this {
@@ -256,7 +285,10 @@ export class Target {
   }
 
   /**
-   * A public key in a user's `~/.ssh/authorized_keys`.
+   * A public key in a user's `~/.ssh/authorized_keys` (the home from the host's passwd; `~/.ssh`
+   * 0700 and the file 0600, the user's). A line with the same type and base64 is the same key:
+   * its options are set as given, its comment only when one is given. Other lines are kept;
+   * `state: 'absent'` removes the key's lines, `exclusive: true` every other key.
    * @example host('web-01').authorizedKey('vagrant', 'ssh-ed25519 AAAA... alice@laptop')
    */
   authorizedKey(user: string, key: string, opts: Opts<AuthorizedKeyArgs, 'user' | 'key'> = {}): this {
@@ -264,9 +296,13 @@ export class Target {
   }
 
   /**
-   * A local directory mirrored to the host, compared by sha256; `delete: true` removes what
-   * left the source.
-   * @example host('web-01').sync('site/', '/srv/site', { delete: true, exclude: ['*.tmp'] })
+   * A local directory mirrored to the host, compared by sha256: new and changed files are
+   * uploaded and renamed into place whole (more than 3 at once go as one tar stream), and
+   * `delete: true` removes what left the source (with the folders that held only that). `exclude`
+   * globs (relative to src) are neither uploaded nor deleted. `mode` is for files, `dirMode` for
+   * directories, `owner`/`group` for both. Symlinks in src are followed. Each file is a change
+   * (`+ path`, `~ path`, `- path`) for check mode and `--diff`.
+   * @example host('web-01').sync('site/', '/srv/site', { delete: true, exclude: ['*.tmp'], owner: 'www-data' })
    */
   sync(src: string, dest: string, opts: Opts<SyncArgs, 'src' | 'dest'> = {}): this {
     return this.add('sync', { src, dest }, opts);
