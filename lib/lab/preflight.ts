@@ -11,7 +11,6 @@ const TOOLS: Record<string, string> = {
   'apt-ftparchive': 'apt-utils',
   'dpkg-deb': 'dpkg',
   unshare: 'util-linux',
-  setpriv: 'util-linux',
   ip: 'iproute2',
   'ssh-keygen': 'openssh-client',
   chroot: 'coreutils',
