@@ -44,7 +44,7 @@ async function diagnose(h: HostState | undefined, wipe: boolean): Promise<Verdic
   if (!h) return { do: 'create', why: 'not up' };
   const net = await hostNetProblem(h.netns, h.veth, h.address);
   if (wipe) return { do: 'rebuild', why: 'reset to the clean base', net };
-  if (!isAlive(h.proc)) return { do: 'restart', why: 'its systemd-nspawn is not running', net };
+  if (!isAlive(h.proc)) return { do: 'restart', why: 'its init process is not running', net };
   // after a reboot inside, the host runs a new systemd: record that one (a rebooting host gets a few seconds)
   const init = isAlive(h.init) ? h.init : await findInit(h.proc, 5000);
   if (!init) return { do: 'restart', why: 'its init process is not running', net };
