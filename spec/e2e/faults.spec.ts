@@ -440,7 +440,7 @@ test('a host restarted mid-run (lab reset --host): reported unreachable, the res
   await assertOthersConverged(r, X, g);
   await assertWhole([X], [g], `${X} after its restart`);
   // the event can arrive before this process sees the old init gone: measured from the reset call
-  measured.push(`host restarted mid-run (lab reset --host ${X}: SIGTERM to its init, wiped, booted): ${ms(hit!.at - resetAt)} from the reset call to "${hit!.name}: unreachable" (its old init was seen gone at +${ms(downAt - resetAt)}; ${detail(hit!.result)}); exit 3, recap unreachable=1, 9 others converged`);
+  measured.push(`host restarted mid-run (lab reset --host ${X}: its systemd powered off, wiped, booted): ${ms(hit!.at - resetAt)} from the reset call to "${hit!.name}: unreachable" (its old systemd was seen gone at +${ms(downAt - resetAt)}; ${detail(hit!.result)}); exit 3, recap unreachable=1, 9 others converged`);
   await assertRerunConverges(g, NAMES.filter((n) => n !== X));
 });
 

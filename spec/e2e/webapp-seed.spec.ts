@@ -1,4 +1,4 @@
-// A host provisioned by the seed tutorial's own Ansible playbook (spec/e2e/seed-playbook,
+// A systemd lab host provisioned by the seed tutorial's own Ansible playbook (spec/e2e/seed-playbook,
 // verbatim), then converged by the webapp recipe: only the deliberate differences listed in
 // recipes/webapp/README.md change. Needs ansible-playbook (Debian's ansible-core 2.14 runs
 // the seed's `include:`). Ports 22600 (ssh) and 22700 (web).
@@ -74,14 +74,13 @@ test('the recipe converges a host provisioned by the seed\'s playbook with only 
   assert.equal(r.changed('seed-1'), [
     // Requirements are installed once more, to record what was installed (then only on change).
     'pip -r /opt/webapp/requirements.txt in /opt/webapp/venv',
-    // Root's, not vagrant's: supervisord runs this program as root.
+    // Root's, not vagrant's: supervisord runs this program as root. The changed program file
+    // has supervisor reread it and the app restart.
     'template app_supervisor.conf → /etc/supervisor/conf.d/app_supervisor.conf',
-    // gunicorn's logs are created for runAs before gunicorn opens them (the seed never ran it).
-    'file /var/log/gunicorn-error.log (touch)', 'file /var/log/gunicorn-access.log (touch)',
-    // The seed's failed reload left the program unloaded.
-    'app running under supervisor',
     'handler update supervisor: supervisorctl reread', 'handler update supervisor: supervisorctl update',
     'handler restart app: supervisorctl restart app',
+    // Not changed: gunicorn's log files (the seed's app, run as root, created them as the
+    // recipe wants them for runAs root) and the program (the seed's reload loaded it, RUNNING).
   ]);
   const program = r.ends.find((e) => e.name.startsWith('template app_supervisor.conf'))!;
   assert.equal(program.result.changes.map((c) => `${c.what} ${c.before} → ${c.after}`), ['owner vagrant → root', 'group vagrant → root'], 'the same content');
