@@ -40,7 +40,12 @@ const init = () => liveInit(labState(file)!.hosts[0]!);
 beforeAll(test, 'lab up', async () => {
   const t0 = performance.now();
   host = (await labUp(file))[0]!;
+  const up = Date.now();
   measured.push(`lab up (base cached, a new host): ${secs(performance.now() - t0)} until sshd answered and the forwards and known_hosts were in place`);
+  // the console log's first line is stamped when the host is started
+  const console0 = readFileSync(hostPaths(clusterPaths(labPaths(), clusterKey(file)), 'sd-one').console, 'utf8');
+  const started = Date.parse(/^--- (\S+) starting/m.exec(console0)?.[1] ?? '');
+  measured.push(`boot: sshd answered ${secs(up - started)} after systemd-nspawn was started (at most; lab up returned then)`);
 });
 
 test.after(async () => {
