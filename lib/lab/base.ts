@@ -119,11 +119,12 @@ function customize(root: string, pub: string): void {
   authorize(root, 'root', pub);
   write(root, 'etc/sudoers.d/vagrant', 'vagrant ALL=(ALL) NOPASSWD:ALL\n', 0o440);
   write(root, 'etc/default/locale', 'LANG=C.UTF-8\n');
+  // empty: systemd takes the host's boot UUID as its machine-id (see machineUuid)
   write(root, 'etc/machine-id', '');
   write(root, 'etc/resolv.conf', '# lab hosts have no DNS\n');
   write(root, 'etc/hostname', 'localhost\n');
-  // a real VM's maintainer scripts start services on install (invoke-rc.d asks this file)
-  write(root, 'usr/sbin/policy-rc.d', '#!/bin/sh\nexit 0\n', 0o755);
+  // as on a VM, maintainer scripts start services on install through systemd: nothing may veto it
+  rmSync(join(root, 'usr/sbin/policy-rc.d'), { force: true });
   // pip cannot reach PyPI: it installs from the wheelhouse bind-mounted at boot
   write(root, 'etc/pip.conf', '[global]\nno-index = true\nfind-links = /srv/wheelhouse\n');
 }

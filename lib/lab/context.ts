@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, wr
 import { dirname, join } from 'node:path';
 import type { ClusterNode } from './cluster.js';
 import { FORWARDER, type Route } from './forwarder.js';
-import { findInit, HOST_INIT, startHost, waitForSsh } from './host.js';
+import { findInit, HOST_BOOT, liveInit, startHost, waitForSsh } from './host.js';
 import { addKnownHosts, knownHostName, type KnownHost } from './known-hosts.js';
 import {
   clusterKey, clusterPath, clusterPaths, defaultKnownHosts, hostPaths, labPaths, vagrantKeyPath,
@@ -88,7 +88,7 @@ export function toHost(ctx: Ctx, h: HostState): LabHost {
   return {
     name: h.name, address: h.address, port: 22, user: 'vagrant',
     privateKey: vagrantKeyPath(ctx.file, h.name), forwards: h.forwards.map((f) => ({ ...f })),
-    running: isAlive(h.proc) && isAlive(h.init),
+    running: isAlive(h.proc) && !!liveInit(h),
   };
 }
 
@@ -136,33 +136,39 @@ export function grantAccess(ctx: Ctx, state: ClusterState): void {
 }
 
 /**
- * The host init script and the forwarder, written into the lab dir when they differ.
+ * The host boot script and the forwarder, written into the lab dir when they differ. The boot
+ * script's name carries a hash of its text: hosts of another shipshape version running at the
+ * same time keep theirs.
  *
  * @example
- * const { init } = writeScripts(ctx.lab)
+ * const { boot } = writeScripts(ctx.lab)   // '/var/cache/shipshape/lab/bin/host-boot-0123abcd.sh'
  */
-export function writeScripts(lab: LabPaths): { init: string; forwarder: string } {
+export function writeScripts(lab: LabPaths): { boot: string; forwarder: string } {
   mkdirSync(lab.bin, { recursive: true });
-  const init = join(lab.bin, 'host-init.sh');
+  const boot = join(lab.bin, `host-boot-${createHash('sha256').update(HOST_BOOT).digest('hex').slice(0, 8)}.sh`);
   const forwarder = join(lab.bin, 'forwarder.cjs');
-  for (const [file, text] of [[init, HOST_INIT], [forwarder, FORWARDER]] as const) {
+  for (const [file, text] of [[boot, HOST_BOOT], [forwarder, FORWARDER]] as const) {
     if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text, { mode: 0o755 });
   }
-  return { init, forwarder };
+  return { boot, forwarder };
 }
 
 /**
  * Starts a seeded host and waits for its sshd, recording its processes as they appear.
  *
  * @example
- * await boot(ctx, state, h, basePaths(state.baseDir), writeScripts(ctx.lab).init)
+ * await boot(ctx, state, h, basePaths(state.baseDir), writeScripts(ctx.lab).boot)
  */
-export async function boot(ctx: Ctx, state: ClusterState, h: HostState, base: BasePaths, initScript: string): Promise<void> {
+export async function boot(ctx: Ctx, state: ClusterState, h: HostState, base: BasePaths, bootScript: string): Promise<void> {
   const paths = hostPaths(ctx.cluster, h.name);
   h.init = undefined;
-  h.proc = startHost(h, paths, base, initScript);
+  h.proc = startHost(h, paths, base, bootScript);
   writeState(ctx.cluster.state, state);
   h.init = await findInit(h.proc);
   writeState(ctx.cluster.state, state);
   await waitForSsh(h, paths);
+  if (!isAlive(h.init)) {
+    h.init = liveInit(h);
+    writeState(ctx.cluster.state, state);
+  }
 }

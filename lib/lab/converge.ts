@@ -10,7 +10,7 @@ import { ensureBase, pruneBases } from './base.js';
 import type { ClusterNode } from './cluster.js';
 import { boot, configHash, grantAccess, labKeyText, routesOf, writeScripts, type Ctx } from './context.js';
 import { checkPortsFree, startForwarder, type WantedPort } from './forwarder.js';
-import { ensureHostKey, seedUpper, sshAnswers, stopHost } from './host.js';
+import { ensureHostKey, findInit, seedUpper, sshAnswers, stopHost } from './host.js';
 import { removeKnownHosts } from './known-hosts.js';
 import { createHostNet, ensureBridge, hostNetProblem, removeHostNet, repairHostLink, type NetProblem } from './network.js';
 import { basePaths, hostPaths, type BasePaths } from './paths.js';
@@ -44,7 +44,11 @@ async function diagnose(h: HostState | undefined, wipe: boolean): Promise<Verdic
   if (!h) return { do: 'create', why: 'not up' };
   const net = await hostNetProblem(h.netns, h.veth, h.address);
   if (wipe) return { do: 'rebuild', why: 'reset to the clean base', net };
-  if (!isAlive(h.proc) || !isAlive(h.init)) return { do: 'restart', why: 'its init process is not running', net };
+  if (!isAlive(h.proc)) return { do: 'restart', why: 'its init process is not running', net };
+  // after a reboot inside, the host runs a new systemd: record that one (a rebooting host gets a few seconds)
+  const init = isAlive(h.init) ? h.init : await findInit(h.proc, 5000);
+  if (!init) return { do: 'restart', why: 'its init process is not running', net };
+  h.init = init;
   // the processes hold the old namespace: only a restart puts them into a new one
   if (net?.kind === 'netns') return { do: 'restart', why: net.why, net };
   if (net) return { do: 'relink', why: net.why, net };
@@ -185,7 +189,7 @@ async function apply(ctx: Ctx, state: ClusterState, nodes: ClusterNode[], verdic
       v.why += `; then sshd did not answer: restarted on its own files`;
       await stopHost(h);
     }
-    if (v.do !== 'keep') await boot(ctx, state, h, base, scripts.init);
+    if (v.do !== 'keep') await boot(ctx, state, h, base, scripts.boot);
   }));
   await ensureForwarder(ctx, state, scripts.forwarder);
   writeState(ctx.cluster.state, state);

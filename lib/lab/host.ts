@@ -1,12 +1,14 @@
 /**
- * One lab host: an overlay upper on the base, booted as PID 1 of its own PID/mount/UTS/IPC
- * namespace inside its network namespace, running sshd under tini.
+ * One lab host: an overlay upper on the base, booted with systemd as PID 1 under
+ * systemd-nspawn, in its own network namespace, as the seed's VMs boot.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ShipshapeError } from '../errors.js';
+import { hostCgroups, removeHostCgroups } from './cgroup.js';
 import type { BasePaths, HostPaths } from './paths.js';
 import { childrenOf, isAlive, procRef, stopProcs, type ProcRef } from './proc.js';
 import { removeTree } from './remove.js';
@@ -15,41 +17,48 @@ import type { HostState } from './state.js';
 
 /** How long sshd may take to answer after a host starts. */
 const SSH_TIMEOUT_MS = 30_000; // a loaded 2-core machine starting several hosts at once needs more than 10 s
+/** How long an orderly poweroff may take before the host is killed. */
+const STOP_GRACE_MS = 15_000;
 
-// Runs on the controller's side of the namespaces, then chroots. Arguments, not interpolation.
-export const HOST_INIT = `#!/bin/sh
-# PID 1 of a shipshape lab host (fresh PID/mount/UTS/IPC namespaces, inside its network namespace):
-# mounts its root (overlay on the base + pseudo-filesystems), then tini runs the "boot" and sshd.
+// Started as `unshare --mount --propagation private --pid --fork --kill-child --mount-proc /bin/sh
+// host-boot.sh ...`: what it mounts stays in its mount namespace and goes with it, and as PID 1
+// of a PID namespace around nspawn and the host, its death (or unshare's) ends them all.
+// Arguments, not interpolation.
+export const HOST_BOOT = `#!/bin/sh
+# A shipshape lab host: its root filesystem (overlay on the base) booted with systemd as PID 1
+# under systemd-nspawn, in the host's network namespace; started again when it reboots.
 set -eu
-name=$1 lower=$2 upper=$3 work=$4 m=$5 repo=$6 wheels=$7
-hostname "$name"
-# this mount namespace holds copies of every /run/netns/* mount: they would keep other hosts'
-# network namespaces alive after "ip netns del"
+netns=$1 name=$2 lower=$3 upper=$4 work=$5 m=$6 repo=$7 wheels=$8 uuid=$9
+shift 9
+# cgroups of its own (the rest of the arguments): nspawn --keep-unit puts payload/ and
+# supervisor/ under the cgroup it starts in, which no other host may share
+for cg in "$@"; do mkdir -p "$cg"; echo $$ > "$cg/cgroup.procs"; done
+# nspawn gets the network namespace as fd 3: this namespace's copies of the /run/netns/*
+# mounts would keep other hosts' namespaces alive after "ip netns del"
+exec 3<"/run/netns/$netns"
 umount -l /run/netns 2>/dev/null || true
 mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work" "$m"
-mount -t proc -o nosuid,nodev,noexec proc "$m/proc"
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$m/sys"
-mount -t tmpfs -o mode=755,nosuid,nodev,size=64m tmpfs "$m/run"
-mkdir -p "$m/run/sshd" "$m/run/lock"
-mount -t tmpfs -o mode=755,nosuid,size=4m tmpfs "$m/dev"
-for d in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
-  set -- $d
-  mknod -m 666 "$m/dev/$1" c "$2" "$3"
+# nspawn's runtime dir (propagate/, locks/) lives and dies with this mount namespace
+mkdir -p /run/systemd/nspawn
+mount -t tmpfs -o mode=0755,size=1m tmpfs /run/systemd/nspawn
+child='' stop=0
+trap 'stop=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true' TERM INT
+while [ "$stop" = 0 ]; do
+  # --register=no --keep-unit: the machine's PID 1 is not systemd, there is no machined to ask;
+  # --private-network with the namespace: without it nspawn drops CAP_NET_ADMIN inside
+  systemd-nspawn --quiet --boot --directory "$m" --machine="$netns" --hostname="$name" --uuid="$uuid" \\
+    --private-network --network-namespace-path=/proc/self/fd/3 --register=no --keep-unit \\
+    --bind-ro="$repo:/srv/localrepo" --bind-ro="$wheels:/srv/wheelhouse" \\
+    --link-journal=no --resolv-conf=off --timezone=off --console=read-only &
+  child=$!
+  rc=0; wait "$child" || rc=$?
+  # a signal interrupts wait: wait again until nspawn has really exited
+  while kill -0 "$child" 2>/dev/null; do rc=0; wait "$child" || rc=$?; done
+  # 133 is "systemctl reboot" inside: start it again, as systemd-nspawn@.service does
+  [ "$stop" = 0 ] && [ "$rc" = 133 ] || exit "$rc"
+  echo "--- $(date -u +%FT%TZ) $name rebooted: starting it again"
+  child=''
 done
-mkdir -p "$m/dev/pts" "$m/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts "$m/dev/pts"
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$m/dev/shm"
-ln -s pts/ptmx "$m/dev/ptmx"
-ln -s /proc/self/fd "$m/dev/fd"
-ln -s /proc/self/fd/0 "$m/dev/stdin"
-ln -s /proc/self/fd/1 "$m/dev/stdout"
-ln -s /proc/self/fd/2 "$m/dev/stderr"
-mount --bind "$repo" "$m/srv/localrepo"
-mount -o remount,bind,ro "$m/srv/localrepo"
-mount --bind "$wheels" "$m/srv/wheelhouse"
-mount -o remount,bind,ro "$m/srv/wheelhouse"
-# "boot": start the services enabled in runlevel 2 (nginx, supervisor, ... once installed), then sshd
-exec chroot "$m" /usr/bin/tini -- /bin/sh -c 'for s in /etc/rc2.d/S*; do case $s in */S[0-9][0-9]ssh) ;; *) [ -x "$s" ] && "$s" start || true ;; esac; done; exec /usr/sbin/sshd -D -e'
 `;
 
 /**
@@ -94,20 +103,34 @@ export function seedUpper(paths: HostPaths, name: string, address: string): void
 }
 
 /**
- * Boots a host: `ip netns exec NS unshare --mount --pid --uts --ipc --fork ... host-init.sh`,
- * detached, output to its console log. Returns the `unshare` process.
+ * The host's boot UUID, fixed per host: systemd makes it the machine-id (the base's
+ * /etc/machine-id is empty), so it stays the same across reboots, as on a VM.
  *
  * @example
- * h.proc = startHost(h, hostPaths(cluster, h.name), base, scripts.init)
+ * machineUuid('ss-1a2b3c4d5e6f-web-01')   // '3f2c...-....-4...-8...-............'
  */
-export function startHost(h: HostState, paths: HostPaths, base: BasePaths, initScript: string): ProcRef {
+export function machineUuid(netns: string): string {
+  const h = createHash('sha256').update(`shipshape-lab ${netns}`).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Boots a host: `unshare --mount --pid --fork --kill-child ... /bin/sh host-boot.sh ...`,
+ * detached, output (the host's console) to its console log. Returns the `unshare` process,
+ * which lives as long as the host, across its reboots; SIGKILL to it ends the host at once.
+ *
+ * @example
+ * h.proc = startHost(h, hostPaths(cluster, h.name), base, scripts.boot)
+ */
+export function startHost(h: HostState, paths: HostPaths, base: BasePaths, bootScript: string): ProcRef {
   const out = openSync(paths.console, 'a');
   writeSync(out, `--- ${new Date().toISOString()} starting ${h.name}\n`);
   try {
-    const child = spawn('ip', [
-      'netns', 'exec', h.netns,
-      'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
-      '/bin/sh', initScript, h.name, base.rootfs, paths.upper, paths.work, paths.merged, base.repo, base.wheelhouse,
+    const child = spawn('unshare', [
+      '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--mount-proc',
+      '/bin/sh', bootScript, h.netns, h.name, base.rootfs, paths.upper, paths.work, paths.merged, base.repo, base.wheelhouse,
+      machineUuid(h.netns), ...hostCgroups(h.netns),
     ], { detached: true, stdio: ['ignore', out, out], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' } });
     child.on('error', () => { /* reported by waitForSsh through the console log */ });
     child.unref();
@@ -119,23 +142,72 @@ export function startHost(h: HostState, paths: HostPaths, base: BasePaths, initS
   }
 }
 
+/** A process's PIDs from its outermost PID namespace in to its own (the NSpid line). */
+function nsPids(pid: number): string[] {
+  try {
+    return /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+  } catch {
+    return [];
+  }
+}
+
 /**
- * PID 1 of the host's PID namespace: the `unshare` process's only child. Undefined when it
- * does not appear within `timeoutMs` or `unshare` is gone.
+ * The wrapper script: PID 1 of the PID namespace `unshare` made, the one to ask for an orderly stop.
+ *
+ * @example
+ * wrapperOf(h.proc)   // { pid: 4243, start: '226001' }
+ */
+export function wrapperOf(proc: ProcRef | undefined): ProcRef | undefined {
+  if (!isAlive(proc)) return undefined;
+  const pid = childrenOf(proc!.pid)[0];
+  return pid === undefined ? undefined : procRef(pid);
+}
+
+/**
+ * The host's systemd as seen from the controller: PID 1 of the PID namespace nspawn made,
+ * two namespaces below `unshare` (unshare → wrapper → systemd-nspawn → systemd). Undefined
+ * while the host is not booted, or between the two boots of a reboot.
+ *
+ * @example
+ * initOf(h.proc)   // { pid: 4242, start: '226000' }
+ */
+export function initOf(proc: ProcRef | undefined): ProcRef | undefined {
+  if (!isAlive(proc)) return undefined;
+  const depth = nsPids(proc!.pid).length + 2;
+  let level = [proc!.pid];
+  for (let i = 0; i < 3 && level.length; i++) {
+    level = level.flatMap(childrenOf);
+    const init = level.find((p) => { const ns = nsPids(p); return ns.length === depth && ns[depth - 1] === '1'; });
+    if (init !== undefined) return procRef(init);
+  }
+  return undefined;
+}
+
+/**
+ * Waits up to `timeoutMs` for the host's systemd to appear (see {@link initOf}).
  *
  * @example
  * h.init = await findInit(h.proc)   // { pid: 4242, start: '226000' }
  */
-export async function findInit(proc: ProcRef, timeoutMs = 2000): Promise<ProcRef | undefined> {
+export async function findInit(proc: ProcRef | undefined, timeoutMs = 10_000): Promise<ProcRef | undefined> {
   const until = Date.now() + timeoutMs;
   while (isAlive(proc)) {
-    const [pid] = childrenOf(proc.pid);
-    const ref = pid === undefined ? undefined : procRef(pid);
+    const ref = initOf(proc);
     if (ref) return ref;
     if (Date.now() > until) return undefined;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
   }
   return undefined;
+}
+
+/**
+ * The host's running systemd: the recorded one, or, after a reboot, the new one.
+ *
+ * @example
+ * liveInit(state.hosts[0])?.pid   // 4242
+ */
+export function liveInit(h: HostState): ProcRef | undefined {
+  return isAlive(h.init) ? h.init : initOf(h.proc);
 }
 
 /**
@@ -192,15 +264,18 @@ export async function waitForSsh(h: HostState, paths: HostPaths): Promise<void> 
 }
 
 /**
- * Stops a host: SIGTERM to its PID 1 (tini passes it to sshd; when PID 1 exits the kernel
- * kills the whole PID namespace). `unshare` ignores SIGTERM, so it is never the target;
- * SIGKILL to both if that has not worked within 3 s.
+ * Stops a host: SIGTERM to the wrapper, which passes it to systemd-nspawn, which has the
+ * host's systemd power off (services stop in order). If that has not worked within 15 s,
+ * SIGKILL to `unshare` (--kill-child: the wrapper's PID namespace, host included, dies with
+ * it), the wrapper and the host's systemd; then whatever is left in the host's cgroups is
+ * killed by PID and its cgroups removed. True once it is all gone.
  *
  * @example
  * await Promise.all(state.hosts.map((h) => stopHost(h)))   // true per host once it is gone
  */
 export async function stopHost(h: HostState): Promise<boolean> {
-  let init = isAlive(h.init) ? h.init : undefined;
-  if (!init && isAlive(h.proc)) init = await findInit(h.proc!, 200);
-  return stopProcs([init], [init, h.proc], 3000);
+  const init = liveInit(h);
+  const wrapper = wrapperOf(h.proc);
+  const stopped = await stopProcs(wrapper ? [wrapper] : [], [h.proc, wrapper, init], wrapper ? STOP_GRACE_MS : 0);
+  return (await removeHostCgroups(h.netns)) && stopped;
 }

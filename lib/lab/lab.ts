@@ -1,7 +1,8 @@
 /**
  * `shipshape lab`: real Debian test hosts from the seed's cluster.json, without VMs. Each node
- * becomes an overlay on a cached Debian base, in its own network/PID/mount/UTS namespaces on
- * the bridge ss-br0, running sshd, with its port_mappings forwarded on the controller.
+ * becomes an overlay on a cached Debian base booted with systemd under systemd-nspawn, in its
+ * own network namespace on the bridge ss-br0, running sshd, with its port_mappings forwarded on
+ * the controller.
  */
 import { ShipshapeError } from '../errors.js';
 import { readCluster, type ClusterNode } from './cluster.js';

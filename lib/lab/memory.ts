@@ -1,6 +1,8 @@
-/** How much memory a lab host uses: every process of its PID namespace, from /proc. */
+/** How much memory a lab host uses: every process of its PID namespace (systemd and below), from /proc. */
+import { cgroupProcs } from './cgroup.js';
+import { liveInit } from './host.js';
 import { clusterKey, clusterPaths, labPaths } from './paths.js';
-import { isAlive, memoryOf, pidNamespaceMembers } from './proc.js';
+import { memoryOf, pidNamespaceMembers } from './proc.js';
 import { readState } from './state.js';
 
 export interface HostMemory {
@@ -10,6 +12,8 @@ export interface HostMemory {
   rssKiB: number;
   /** Summed proportional set size: shared pages split between their users. */
   pssKiB: number;
+  /** PSS of what runs the host from outside it (systemd-nspawn and its wrapper). */
+  supervisorPssKiB: number;
 }
 
 /**
@@ -20,8 +24,11 @@ export interface HostMemory {
  */
 export function hostMemory(clusterFile: string, opts: { labDir?: string } = {}): HostMemory[] {
   const state = readState(clusterPaths(labPaths(opts.labDir), clusterKey(clusterFile)).state);
-  return (state?.hosts ?? []).filter((h) => isAlive(h.init)).map((h) => {
-    const pids = pidNamespaceMembers(h.init!.pid);
-    return { name: h.name, processes: pids.length, ...memoryOf(pids) };
+  return (state?.hosts ?? []).flatMap((h) => {
+    const init = liveInit(h);
+    if (!init) return [];
+    const pids = pidNamespaceMembers(init.pid);
+    const outside = [...new Set([...(h.proc ? [h.proc.pid] : []), ...cgroupProcs(h.netns).map((r) => r.pid)])].filter((p) => !pids.includes(p));
+    return [{ name: h.name, processes: pids.length, ...memoryOf(pids), supervisorPssKiB: memoryOf(outside).pssKiB }];
   });
 }

@@ -15,7 +15,27 @@ const TOOLS: Record<string, string> = {
   'ssh-keygen': 'openssh-client',
   chroot: 'coreutils',
   mount: 'mount',
+  // hosts boot systemd under it
+  'systemd-nspawn': 'systemd-container',
 };
+
+/** Installed without their Recommends: systemd-container's (libnss-mymachines) would change the machine's nsswitch.conf. */
+const NO_RECOMMENDS = new Set(['systemd-container']);
+
+/**
+ * The apt-get install argument lists that bring `pkgs` (those in NO_RECOMMENDS on their own, without Recommends).
+ *
+ * @example
+ * aptInstalls(['mmdebstrap', 'systemd-container'])   // [['install', '-y', 'mmdebstrap'], ['install', '-y', '--no-install-recommends', 'systemd-container']]
+ */
+export function aptInstalls(pkgs: string[]): string[][] {
+  const plain = pkgs.filter((p) => !NO_RECOMMENDS.has(p));
+  const bare = pkgs.filter((p) => NO_RECOMMENDS.has(p));
+  return [
+    ...(plain.length ? [['install', '-y', ...plain]] : []),
+    ...(bare.length ? [['install', '-y', '--no-install-recommends', ...bare]] : []),
+  ];
+}
 
 function onPath(tool: string): boolean {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
@@ -60,7 +80,8 @@ function installMissing(tools: Record<string, string>): void {
   if (!pkgs.length || !onPath('apt-get')) return;
   console.error(`installing ${pkgs.join(' ')} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', ...pkgs], { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
+  const install = () => aptInstalls(pkgs).every((args) =>
+    spawnSync('apt-get', [args[0]!, '-q', ...args.slice(1)], { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0);
   if (!install()) {
     spawnSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
     install();
@@ -78,7 +99,7 @@ export function checkTools(tools: Record<string, string>, who = 'the lab'): void
   if (missing.length) {
     const pkgs = [...new Set(missing.map((t) => tools[t]!))];
     throw new ShipshapeError(`${who} needs ${missing.join(', ')}, not found on PATH`, {
-      fix: `apt-get install -y ${pkgs.join(' ')}`,
+      fix: aptInstalls(pkgs).map((args) => `apt-get ${args.join(' ')}`).join(' && '),
     });
   }
 }

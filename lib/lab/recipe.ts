@@ -5,13 +5,13 @@ import { resourcePath } from './paths.js';
 import { SUITE } from './preflight.js';
 
 /** Bump when the way the base is built or customised changes: the next `lab up` rebuilds. */
-export const RECIPE_VERSION = 4;
+export const RECIPE_VERSION = 5;
 
 /** Installed in every host's root filesystem. */
 export const BASE_PACKAGES = [
   'openssh-server', 'python3', 'python3-apt', 'sudo', 'iproute2', 'procps',
-  'ca-certificates', 'curl', 'tini', 'less',
-  // hosts boot systemd as the seed's VMs do
+  'ca-certificates', 'curl', 'less',
+  // hosts boot systemd (under systemd-nspawn) as the seed's VMs do
   'systemd-sysv', 'dbus',
 ];
 

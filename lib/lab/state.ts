@@ -12,9 +12,9 @@ export interface HostState {
   address: string;
   netns: string;
   veth: string;
-  /** The `unshare` process that holds the host's namespaces. */
+  /** The wrapper that runs systemd-nspawn (again after a reboot), in the host's own mount namespace. */
   proc?: ProcRef;
-  /** PID 1 of the host's PID namespace (tini), as seen from the controller. */
+  /** The host's systemd (PID 1 of its PID namespace) as seen from the controller; a reboot starts a new one. */
   init?: ProcRef;
   forwards: { hostIp: string; hostPort: number; guestPort: number }[];
 }

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { releaseAddresses, withNetLock } from './addresses.js';
+import { cgroupsWithPrefix, removeHostCgroups } from './cgroup.js';
 import { stopHost } from './host.js';
 import { removeKnownHosts } from './known-hosts.js';
 import { findLeftovers, removeBridgeIfUnused, removeHostNet } from './network.js';
@@ -56,10 +57,11 @@ export async function teardown(ctx: TeardownContext, state: ClusterState | undef
   } else {
     removeKnownHosts(ctx.knownHostsFile, `shipshape-lab-${ctx.key}`);
   }
-  // processes a crash left unrecorded: hosts' unshare (its arguments name their dirs; SIGKILL
-  // takes the PID namespace with it) and the forwarder (its log is an argument)
+  // processes a crash left unrecorded: hosts' wrappers and systemd-nspawn (their arguments name
+  // their dirs) and the forwarder (its log is an argument); then all in the hosts' cgroups
   const stray = procsWithArgUnder(ctx.cluster.dir);
   if (stray.length) await stopProcs([], stray, 0);
+  for (const netns of cgroupsWithPrefix(netnsPrefix(ctx.key))) await removeHostCgroups(netns);
   await withNetLock(async () => {
     for (const h of state?.hosts ?? []) await removeHostNet(h.netns, h.veth);
     const left = await findLeftovers(netnsPrefix(ctx.key), vethPrefix(ctx.key));

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShipshapeError } from '../../lib/errors.js';
-import { checkTools, mirrorSources } from '../../lib/lab/preflight.js';
+import { aptInstalls, checkTools, mirrorSources } from '../../lib/lab/preflight.js';
 
 test('names a missing tool and the apt-get install that brings it', () => {
   try {
@@ -12,6 +12,17 @@ test('names a missing tool and the apt-get install that brings it', () => {
     assert.is((e as ShipshapeError).message, 'the lab needs no-such-lab-tool, no-such-other-tool, not found on PATH');
     assert.is((e as ShipshapeError).fix, 'apt-get install -y lab-tools');
   }
+});
+
+test('systemd-nspawn is a lab tool, and the fix installs systemd-container without its Recommends', () => {
+  try {
+    checkTools({ 'no-such-lab-tool': 'lab-tools', 'no-such-nspawn': 'systemd-container' });
+    assert.unreachable('should fail');
+  } catch (e) {
+    assert.instance(e, ShipshapeError);
+    assert.is((e as ShipshapeError).fix, 'apt-get install -y lab-tools && apt-get install -y --no-install-recommends systemd-container');
+  }
+  assert.equal(aptInstalls(['systemd-container']), [['install', '-y', '--no-install-recommends', 'systemd-container']]);
 });
 
 test('builds bookworm sources on the mirror given in SHIPSHAPE_LAB_MIRROR', () => {

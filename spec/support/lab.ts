@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, type LabHost, type LabOptions } from '../../lib/lab/index.js';
+import { cgroupProcs, hostCgroups } from '../../lib/lab/cgroup.js';
+import { liveInit } from '../../lib/lab/host.js';
 import { knownHostsTagged } from '../../lib/lab/known-hosts.js';
 import { clusterKey, clusterPaths, hostPaths, labPaths } from '../../lib/lab/paths.js';
 import { isAlive, pidNamespaceMembers } from '../../lib/lab/proc.js';
@@ -94,7 +96,8 @@ export function ssh(
 
 /**
  * What a lab left behind after `lab down`, judged from the state it recorded while up:
- * namespaces, veths, mounts, live processes, known_hosts lines, private keys. Empty when clean.
+ * namespaces, veths, mounts, live processes, cgroups, nspawn's runtime dirs, known_hosts lines,
+ * private keys. Empty when clean.
  */
 export async function labLeftovers(state: ClusterState): Promise<string[]> {
   const out = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
@@ -107,6 +110,9 @@ export async function labLeftovers(state: ClusterState): Promise<string[]> {
     if (links.includes(` ${h.veth}@`) || links.includes(` ${h.veth}:`)) problems.push(`veth ${h.veth}`);
     if (mounts.includes(h.netns)) problems.push(`mount of ${h.netns}`);
     for (const p of [h.proc, h.init]) if (isAlive(p)) problems.push(`process ${p!.pid} of ${h.name}`);
+    for (const p of cgroupProcs(h.netns)) problems.push(`process ${p.pid} in ${h.name}'s cgroups`);
+    for (const d of hostCgroups(h.netns)) if (existsSync(d)) problems.push(`cgroup ${d}`);
+    for (const d of ['propagate', 'locks'].map((x) => `/run/systemd/nspawn/${x}/${h.netns}`)) if (existsSync(d)) problems.push(`nspawn dir ${d}`);
   }
   if (isAlive(state.forwarder)) problems.push(`forwarder process ${state.forwarder!.pid}`);
   const key = state.knownHostsTag.replace('shipshape-lab-', '');
@@ -128,8 +134,9 @@ export function upperPath(clusterFile: string, host: string, path: string, labDi
 
 /** PIDs of a lab host's processes named `comm` (as seen from the controller), by its recorded init. */
 export function hostPids(clusterFile: string, host: string, comm: string, labDir?: string): number[] {
-  const init = labState(clusterFile, labDir)?.hosts.find((h) => h.name === host)?.init;
-  if (!init || !isAlive(init)) return [];
+  const h = labState(clusterFile, labDir)?.hosts.find((x) => x.name === host);
+  const init = h && liveInit(h);
+  if (!init) return [];
   return pidNamespaceMembers(init.pid).filter((pid) => {
     try {
       return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
@@ -142,9 +149,10 @@ export function hostPids(clusterFile: string, host: string, comm: string, labDir
 /** Polls until `check` holds (bounded): the one poll helper of the specs, under the name the lab specs use. */
 export { waitFor as waitUntil } from './wait.js';
 
-/** PID of a lab host's sshd listener (the child of its init; sessions are its children), as seen from the controller. */
+/** PID of a lab host's sshd listener (the child of its systemd; sessions are its children), as seen from the controller. */
 export function sshdPid(clusterFile: string, host: string, labDir?: string): number | undefined {
-  const init = labState(clusterFile, labDir)?.hosts.find((h) => h.name === host)?.init;
+  const h = labState(clusterFile, labDir)?.hosts.find((x) => x.name === host);
+  const init = h && liveInit(h);
   return hostPids(clusterFile, host, 'sshd', labDir).find((pid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
