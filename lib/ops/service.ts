@@ -138,7 +138,7 @@ export const serviceOp: OpSpec<ServiceArgs> = {
     const exec = (words: string[]) => actions.push(words[0] === 'systemctl' ? { kind: 'exec', command: argv(words), after: ['daemon-reload'] } : { kind: 'exec', command: argv(words) });
     const has = (w: string) => diff.changes.some((c) => c.what === w);
     if (has('enabled')) {
-      if (s.init === 'systemd') exec(['systemctl', a.enabled ? 'enable' : 'disable', a.name]);
+      if (s.init === 'systemd') exec(['systemctl', '--no-reload', a.enabled ? 'enable' : 'disable', a.name]);
       else exec(['update-rc.d', a.name, a.enabled ? (s.links ? 'enable' : 'defaults') : 'disable']);
     }
     if (has('state')) {

@@ -204,8 +204,9 @@ export const systemdUnitOp: OpSpec<SystemdUnitArgs> = {
     if (d.mkdir) actions.push({ kind: 'exec', command: `mkdir -p -m 0755 -- ${quote(d.mkdir)}` });
     if (d.put) actions.push(...fileActions(d.put, {}, diff.changes));
     if (d.reload) actions.push({ kind: 'defer', key: 'daemon-reload', command: 'systemctl daemon-reload', failure: 'systemctl daemon-reload failed' });
-    const systemctl = (verb: string) => actions.push({ kind: 'exec', command: argv(['systemctl', verb, n.unit]), after: ['daemon-reload'] });
-    if (d.enable) systemctl(d.enable);
+    const systemctl = (...verb: string[]) => actions.push({ kind: 'exec', command: argv(['systemctl', ...verb, n.unit]), after: ['daemon-reload'] });
+    // enable and disable reload systemd on their own unless told not to: the one daemon-reload covers them
+    if (d.enable) systemctl('--no-reload', d.enable);
     if (d.verb) systemctl(d.verb);
     return actions;
   },

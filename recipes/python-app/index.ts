@@ -2,7 +2,8 @@
  * A Python WSGI app as the seed tutorial runs it: a virtual env, the code and its
  * requirements, gunicorn with a config file, kept running by supervisord. The app is
  * restarted only when its code, requirements or config changed; supervisor is driven with
- * supervisorctl, so it works the same with systemd and with Debian's init script.
+ * supervisorctl, so it works the same with systemd and with Debian's init script. With
+ * `manager: 'systemd'`, a systemd unit keeps gunicorn running instead of supervisord.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -39,7 +40,12 @@ export interface PythonAppParams {
   logLevel?: string;
   errorLog?: string;
   accessLog?: string;
-  /** The supervisor program name (default `app`). */
+  /**
+   * What keeps gunicorn running: `supervisor` (the default, as the seed: a supervisord
+   * program) or `systemd` (a `<program>.service` unit, no supervisor installed).
+   */
+  manager?: 'supervisor' | 'systemd';
+  /** The supervisor program name, or the systemd unit's name without `.service` (default `app`). */
   program?: string;
   /**
    * The user supervisor runs gunicorn as (default `root`, as the seed). Any user works:
@@ -65,14 +71,14 @@ export interface PythonAppParams {
 export const PYTHON_APP_PARAMS: ParamKeys<PythonAppParams> = {
   appDir: true, owner: true, group: true, appSource: true, requirements: true, module: true, callable: true, port: true, bind: true,
   workers: true, timeout: true, keepalive: true, logLevel: true, errorLog: true, accessLog: true, program: true, runAs: true,
-  stdoutLog: true, stderrLog: true, python: true, healthPath: true, healthTimeout: true,
+  stdoutLog: true, stderrLog: true, python: true, healthPath: true, healthTimeout: true, manager: true,
 };
 
 const DEFAULTS = {
   appDir: '/opt/webapp', owner: 'vagrant', group: 'vagrant', callable: 'app', port: 5000,
   logLevel: 'info', errorLog: '/var/log/gunicorn-error.log', accessLog: '/var/log/gunicorn-access.log',
   program: 'app', runAs: 'root', stdoutLog: '/var/log/supervisor_out.log', stderrLog: '/var/log/supervisor_err.log', python: 'python3',
-  healthPath: '/' as string | false, healthTimeout: 30,
+  healthPath: '/' as string | false, healthTimeout: 30, manager: 'supervisor' as 'supervisor' | 'systemd',
 };
 
 const NAME = /^[a-z_][a-z0-9_-]*\$?$/i;
@@ -128,6 +134,7 @@ export function resolvePythonApp(params: PythonAppParams = {}) {
     stdoutLog: requiredPath(p, 'stdoutLog', "the program's stdout log file", R),
     stderrLog: requiredPath(p, 'stderrLog', "the program's stderr log file", R),
     python: requiredLine(p, 'python', 'the interpreter for the venv, like python3', R),
+    manager: requiredMatch(p, 'manager', "what keeps gunicorn running: 'supervisor' or 'systemd'", /^(supervisor|systemd)$/, R) as 'supervisor' | 'systemd',
   };
 }
 
@@ -168,6 +175,7 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
   const p = resolvePythonApp(params);
   const restart = restartHandler(p.program);
   const mine = { owner: p.owner, group: p.group };
+  if (p.manager === 'systemd') return systemdApp(t, p);
   const prog = quote(p.program);
   t.handler(UPDATE_SUPERVISOR, (h) => h
     .command(['supervisorctl', 'reread'], { name: 'supervisorctl reread' })
@@ -226,6 +234,49 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
   if (p.health) t.flushHandlers({ handlers: [UPDATE_SUPERVISOR, restart], name: `restart ${p.program} now if it changed` });
   waitForApp(t, p, `${p.program} is not serving with the code and config now on the host: fix it and run again`);
 }, { params: PYTHON_APP_PARAMS });
+
+/**
+ * The same app kept running by systemd: the code, venv, requirements and gunicorn config as
+ * with supervisor, then a `<program>.service` unit (enabled, started); a change restarts the
+ * unit through a handler that runs the health check.
+ */
+function systemdApp(t: Target, p: ResolvedPythonApp): void {
+  const restart = restartHandler(p.program);
+  const mine = { owner: p.owner, group: p.group };
+  const unit = `${p.program}.service`;
+  t.handler(restart, (h) => {
+    h.service(unit, { state: 'restarted', name: `systemctl restart ${unit}` });
+    waitForApp(h, p, `${p.program} was restarted with the new code and config, which are on the host now, but it is not serving: fix it and run again`);
+  });
+  t.apt(['python3', 'python3-venv'], { updateCache: true, cacheValidTime: 3600 })
+    .file(p.appDir, { state: 'directory', ...mine, mode: 0o755 })
+    .venv(p.venv, { python: p.python })
+    .copy(p.requirements, `${p.appDir}/requirements.txt`, {
+      ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.requirements, `${p.appDir}/requirements.txt`),
+    });
+  if (p.appIsDir) t.copy(p.appSource, p.appDir, { ...mine, notify: restart, name: `copy ${basename(p.appSource)}/ → ${p.appDir}` });
+  else t.copy(p.appSource, `${p.appDir}/${basename(p.appSource)}`, { ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.appSource, `${p.appDir}/${basename(p.appSource)}`) });
+  const gunicornConf = recipeFile(import.meta.url, 'gunicorn.conf.py.mustache');
+  const unitTemplate = recipeFile(import.meta.url, 'gunicorn.service.mustache');
+  t.pip({ venv: p.venv, requirements: `${p.appDir}/requirements.txt`, notify: restart })
+    .template(gunicornConf, `${p.appDir}/gunicorn.conf.py`, {
+      ...mine, mode: 0o644, notify: restart, name: fileTaskName('template', gunicornConf, `${p.appDir}/gunicorn.conf.py`),
+      vars: {
+        logLevel: p.logLevel, errorLog: p.errorLog, accessLog: p.accessLog, bind: p.bind,
+        workers: p.workers ?? 'multiprocessing.cpu_count() * 2 + 1',
+        timeout: p.timeout ?? '3 * 60  # 3 minutes',
+        keepalive: p.keepalive ?? '24 * 60 * 60  # 1 day',
+      },
+    })
+    .file(p.errorLog, { state: 'touch', owner: p.runAs })
+    .file(p.accessLog, { state: 'touch', owner: p.runAs })
+    .systemdUnit(unit, {
+      template: unitTemplate, enabled: true, state: 'started', notify: restart, name: `systemd unit ${unit}`,
+      vars: { program: p.program, runAs: p.runAs, appDir: p.appDir, venv: p.venv, module: p.module, callable: p.callable, stdoutLog: p.stdoutLog, stderrLog: p.stderrLog },
+    });
+  if (p.health) t.flushHandlers({ handlers: [restart], name: `restart ${p.program} now if it changed` });
+  waitForApp(t, p, `${p.program} is not serving with the code and config now on the host: fix it and run again`);
+}
 
 /** The health check: the app answers HTTP on its port, else the error shows its logs. */
 function waitForApp(t: Target, p: ResolvedPythonApp, message: string): void {

@@ -17,7 +17,7 @@ opTable<ServiceArgs>(serviceOp, [
     expect: {
       probe: ['if [ -d /run/systemd/system ]; then echo init=systemd', 'systemctl show -p LoadState --value nginx', 'systemctl is-active nginx', 'systemctl is-enabled nginx', 'service nginx status', '/etc/rc[2-5].d/S??nginx'],
       changes: [{ what: 'enabled', before: 'disabled', after: 'true' }, { what: 'state', before: 'stopped', after: 'started' }],
-      actions: [{ kind: 'exec', command: 'systemctl enable nginx' }, { kind: 'exec', command: 'systemctl start nginx' }],
+      actions: [{ kind: 'exec', command: 'systemctl --no-reload enable nginx' }, { kind: 'exec', command: 'systemctl start nginx' }],
     },
   },
   {
@@ -42,7 +42,7 @@ opTable<ServiceArgs>(serviceOp, [
     name: 'systemd: disables an enabled unit',
     args: { name: 'nginx', enabled: false },
     probed: systemd('loaded', 'active', 'enabled'),
-    expect: { changes: [{ what: 'enabled', before: 'enabled', after: 'false' }], actions: [{ kind: 'exec', command: 'systemctl disable nginx' }] },
+    expect: { changes: [{ what: 'enabled', before: 'enabled', after: 'false' }], actions: [{ kind: 'exec', command: 'systemctl --no-reload disable nginx' }] },
   },
   {
     name: 'systemd: restarted always restarts (meant for handlers)',

@@ -39,7 +39,7 @@ opTable<SystemdUnitArgs>(systemdUnitOp, [
         { what: 'enabled', before: 'not-found', after: 'true' },
         { what: 'state', before: 'stopped', after: 'started' },
       ],
-      actions: [{ kind: 'put', path: '/etc/systemd/system/app.service', data: UNIT, mode: 0o644 }, RELOAD, ctl('enable'), ctl('start')],
+      actions: [{ kind: 'put', path: '/etc/systemd/system/app.service', data: UNIT, mode: 0o644 }, RELOAD, ctl('--no-reload enable'), ctl('start')],
     },
   },
   {
@@ -91,7 +91,7 @@ opTable<SystemdUnitArgs>(systemdUnitOp, [
     name: 'stops and disables a unit',
     args: app({ state: 'stopped', enabled: false }),
     probed: probed({ content: UNIT, active: 'active', enabled: 'enabled' }),
-    expect: { changes: [{ what: 'enabled', before: 'enabled', after: 'false' }, { what: 'state', before: 'running', after: 'stopped' }], actions: [ctl('disable'), ctl('stop')] },
+    expect: { changes: [{ what: 'enabled', before: 'enabled', after: 'false' }, { what: 'state', before: 'running', after: 'stopped' }], actions: [ctl('--no-reload disable'), ctl('stop')] },
   },
   {
     name: 'a static unit (no [Install]) counts as enabled',
@@ -103,7 +103,7 @@ opTable<SystemdUnitArgs>(systemdUnitOp, [
     name: 'a timer is enabled and started as itself',
     args: { name: 'report.timer', content: '[Timer]\nOnCalendar=*:0/15\n\n[Install]\nWantedBy=timers.target\n', enabled: true, state: 'started' },
     probed: probed({}),
-    expect: { changes: [{ what: 'content' }, { what: 'enabled' }, { what: 'state' }], actions: [{ kind: 'put', path: '/etc/systemd/system/report.timer' }, RELOAD, ctl('enable', 'report.timer'), ctl('start', 'report.timer')] },
+    expect: { changes: [{ what: 'content' }, { what: 'enabled' }, { what: 'state' }], actions: [{ kind: 'put', path: '/etc/systemd/system/report.timer' }, RELOAD, ctl('--no-reload enable', 'report.timer'), ctl('start', 'report.timer')] },
   },
   {
     name: 'a drop-in creates its folder and restarts the unit it belongs to',
@@ -200,7 +200,7 @@ test('three changed units in a row, the timer enabled and started: one daemon-re
   await run({ name: 'report.timer', content: '[Timer]\nOnCalendar=hourly\n[Install]\nWantedBy=timers.target\n', enabled: true, state: 'started' }, probed({}));
   assert.equal(commands, [
     'put /etc/systemd/system/report.service', 'put /etc/systemd/system/app.service.d/env.conf', 'put /etc/systemd/system/report.timer',
-    'systemctl daemon-reload', 'systemctl enable report.timer', 'systemctl start report.timer',
+    'systemctl daemon-reload', 'systemctl --no-reload enable report.timer', 'systemctl start report.timer',
   ]);
   assert.is(d.size, 0);
 });
