@@ -29,6 +29,8 @@ interface ServiceState {
   enabledWord: string;
   /** sysvinit: some rc?.d link exists, so `update-rc.d enable` works (else `defaults`). */
   links: boolean;
+  /** systemd: the unit's file changed on disk since systemd loaded it (NeedDaemonReload). */
+  needsReload?: boolean;
 }
 
 /**
@@ -49,7 +51,7 @@ export function parseService(stdout: string): ServiceState {
     return {
       init: 'systemd', exists: load !== '' && load !== 'not-found',
       running: ['active', 'reloading', 'activating'].includes(kv.get('active') ?? ''),
-      enabled: ENABLED.includes(en), enabledWord: en || 'unknown', links: true,
+      enabled: ENABLED.includes(en), enabledWord: en || 'unknown', links: true, needsReload: kv.get('reload') === 'yes',
     };
   }
   const status = kv.get('status') ?? '';
@@ -91,6 +93,7 @@ export const serviceOp: OpSpec<ServiceArgs> = {
       `echo "load=$(systemctl show -p LoadState --value ${n} 2>/dev/null)"`,
       `echo "active=$(systemctl is-active ${n} 2>/dev/null)"`,
       `echo "enabled=$(systemctl is-enabled ${n} 2>/dev/null)"`,
+      `echo "reload=$(systemctl show -p NeedDaemonReload --value ${n} 2>/dev/null)"`,
       'else echo init=sysvinit',
       `if [ -x /etc/init.d/${n} ]; then echo script=yes; out=$(service ${n} status 2>&1 </dev/null); rc=$?; ` +
         `case "$out" in *[Uu]sage*) rc=usage;; '') [ $rc = 0 ] && rc=silent;; esac; echo "status=$rc"; else echo script=no; fi`,
@@ -137,6 +140,8 @@ export const serviceOp: OpSpec<ServiceArgs> = {
     // A unit file a systemdUnit task changed is loaded (the host's one daemon-reload) before systemctl acts.
     const exec = (words: string[]) => actions.push(words[0] === 'systemctl' ? { kind: 'exec', command: argv(words), after: ['daemon-reload'] } : { kind: 'exec', command: argv(words) });
     const has = (w: string) => diff.changes.some((c) => c.what === w);
+    // A unit file changed by another task (a template, a file): systemd loads it before acting, as Ansible's daemon_reload.
+    if (s.needsReload && (has('enabled') || has('state'))) actions.push({ kind: 'defer', key: 'daemon-reload', command: 'systemctl daemon-reload', failure: 'systemctl daemon-reload failed' });
     if (has('enabled')) {
       if (s.init === 'systemd') exec(['systemctl', '--no-reload', a.enabled ? 'enable' : 'disable', a.name]);
       else exec(['update-rc.d', a.name, a.enabled ? (s.links ? 'enable' : 'defaults') : 'disable']);

@@ -21,6 +21,22 @@ opTable<ServiceArgs>(serviceOp, [
     },
   },
   {
+    name: 'systemd: a unit whose file changed on disk is reloaded into systemd before the restart',
+    args: { name: 'app', state: 'restarted' },
+    probed: sections(`${S}init=systemd\nload=loaded\nactive=active\nenabled=enabled\nreload=yes\n`),
+    expect: {
+      probe: ['systemctl show -p NeedDaemonReload --value app'],
+      changes: [{ what: 'state', before: 'running', after: 'restarted' }],
+      actions: [{ kind: 'defer', key: 'daemon-reload', command: 'systemctl daemon-reload' }, { kind: 'exec', command: 'systemctl restart app', after: ['daemon-reload'] }],
+    },
+  },
+  {
+    name: 'systemd: no reload when the unit needs none or nothing is to be done',
+    args: { name: 'app', state: 'started' },
+    probed: sections(`${S}init=systemd\nload=loaded\nactive=active\nenabled=enabled\nreload=yes\n`),
+    expect: { changes: [], actions: [] },
+  },
+  {
     name: 'systemd: does nothing when nginx is running and enabled',
     args: { name: 'nginx', state: 'started', enabled: true },
     probed: systemd('loaded', 'active', 'enabled'),
