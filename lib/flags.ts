@@ -104,7 +104,7 @@ export function flagHelp(flags: readonly Flag[]): string {
 
 /** Flags shared by deploy files and the command line. */
 export const HELP: Flag = { name: 'help', short: 'h', help: 'show this help' };
-export const LIMIT: Flag = { name: 'limit', short: 'l', value: 'NAMES', multiple: true, help: 'only these hosts or groups (comma-separated, or repeat the flag)' };
+export const LIMIT: Flag = { name: 'limit', short: 'l', value: 'NAMES', multiple: true, help: "only these hosts: names of hosts or groups, globs (web-*), !exclude, &intersect, @file (comma-separated, or repeat the flag)" };
 export const FORKS: Flag = { name: 'forks', short: 'f', value: 'N', help: 'hosts at a time (default 50)' };
 export const ACCEPT: Flag = { name: 'accept-new-host-keys', help: "record the key of a host not yet in ~/.ssh/known_hosts (a changed key is still refused)" };
 

@@ -6,6 +6,7 @@ import type { Facts } from '../ops/types.js';
 import { connectHost } from '../transport/connect.js';
 import type { Become, ExecResult } from '../transport/types.js';
 import { FACTS_PROBE, parseFacts } from './facts.js';
+import { selectHosts as selectPatterns } from '../plan/limit.js';
 
 export interface AdHocOptions {
   /** Host or group names; all hosts of the inventory when absent. */
@@ -18,32 +19,29 @@ export interface AdHocOptions {
 export type AdHocResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; error: ShipshapeError };
 
 /**
- * The inventory's hosts selected by names of hosts or groups (all hosts when `limit` is
- * absent). A name that is neither, and a selection with no host, are errors: an ad-hoc
- * command that reaches nothing is never a success.
+ * The inventory's hosts selected by `--limit` patterns (names of hosts or groups, globs,
+ * `!exclusion`, `&intersection`, `@file`; all hosts when `limit` is absent). A name that is
+ * neither, and a selection with no host, are errors: an ad-hoc command that reaches nothing
+ * is never a success.
  *
  * @example
  * selectHosts(inv, ['webservers'])   // [{ name: 'web-01', options: {...}, tasks: [], handlers: [] }]
  */
 export function selectHosts(inv: Inventory, limit: string[] | undefined): HostPlan[] {
   const all = [...inv.hosts.keys()];
-  const names = new Set<string>();
-  for (const l of limit?.length ? limit : all) {
-    if (inv.hosts.has(l)) names.add(l);
-    else if (inv.groups.has(l)) for (const m of inv.groups.get(l)!) names.add(m);
-    else {
-      const known = [...all, ...inv.groups.keys()];
-      throw new ShipshapeError(`--limit ${JSON.stringify(l)} names no host or group of the inventory${didYouMean(l, known)}`, {
-        fix: `hosts: ${all.join(', ') || '(none)'}; groups: ${[...inv.groups.keys()].join(', ') || '(none)'}`,
+  const groups = [...inv.groups.keys()];
+  for (const l of limit ?? []) {
+    // a plain name that is neither host nor group: name the closest one
+    if (!/^[!&@~]|[*?[]/.test(l) && !inv.hosts.has(l) && !inv.groups.has(l)) {
+      throw new ShipshapeError(`--limit ${JSON.stringify(l)} names no host or group of the inventory${didYouMean(l, [...all, ...groups])}`, {
+        fix: `hosts: ${all.join(', ') || '(none)'}; groups: ${groups.join(', ') || '(none)'}`,
       });
     }
   }
-  if (!names.size) {
-    throw new ShipshapeError(limit?.length ? `--limit ${limit.join(',')} selects no host` : 'the inventory has no hosts', {
-      fix: limit?.length ? `hosts: ${all.join(', ') || '(none)'}` : 'check the inventory file: it lists no host',
-    });
-  }
-  return [...names].map((name) => ({ name, options: inv.hosts.get(name) ?? {}, tasks: [], handlers: [] }));
+  if (!all.length) throw new ShipshapeError('the inventory has no hosts', { fix: 'check the inventory file: it lists no host' });
+  const r = selectPatterns(limit?.length ? limit : all, all, (g) => (inv.groups.has(g) ? [...inv.groups.get(g)!] : undefined), groups);
+  if (r.problems.length) throw new ShipshapeError(r.problems[0]!, { fix: `hosts: ${all.join(', ')}; groups: ${groups.join(', ') || '(none)'}` });
+  return all.filter((h) => r.hosts.has(h)).map((name) => ({ name, options: inv.hosts.get(name) ?? {}, tasks: [], handlers: [] }));
 }
 
 /**

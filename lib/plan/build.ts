@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { formatCallSite } from '../errors.js';
+import { selectHosts } from './limit.js';
 import type { Project } from '../dsl/project.js';
 import type { HandlerDecl, OpEntry, Target } from '../dsl/target.js';
 import type { HostOptions } from '../inventory/types.js';
@@ -62,18 +63,13 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
   for (const [name, h] of project.hostTargets) addTarget(name, h.target);
   for (const [name, g] of project.groupTargets) for (const m of groupMembers.get(name)!) addTarget(m, g.target);
 
-  // --limit: host or group names.
+  // --limit: Ansible's host patterns over hosts and groups.
   let selected = [...targetsOf.keys()];
   if (o.limit?.length) {
-    const keep = new Set<string>();
-    for (const l of o.limit) {
-      if (targetsOf.has(l)) {
-        keep.add(l);
-      } else if (groupMembers.has(l) || inv.groups.has(l)) {
-        for (const m of groupMembers.get(l) ?? inv.groups.get(l)!) if (targetsOf.has(m)) keep.add(m);
-      } else problems.push({ message: `--limit ${JSON.stringify(l)} names no host or group of this plan (hosts: ${[...targetsOf.keys()].join(', ') || 'none'})` });
-    }
-    selected = selected.filter((h) => keep.has(h));
+    const groupNames = [...new Set([...groupMembers.keys(), ...inv.groups.keys()])];
+    const r = selectHosts(o.limit, selected, (g) => groupMembers.get(g) ?? (inv.groups.has(g) ? [...inv.groups.get(g)!] : undefined), groupNames);
+    for (const message of r.problems) problems.push({ message });
+    selected = selected.filter((h) => r.hosts.has(h));
   }
 
   const hosts: HostPlan[] = [];
