@@ -174,7 +174,6 @@ export const restartHandler = (program: string) => `restart ${program}`;
 export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams = {}) => {
   const p = resolvePythonApp(params);
   const restart = restartHandler(p.program);
-  const mine = { owner: p.owner, group: p.group };
   if (p.manager === 'systemd') return systemdApp(t, p);
   const prog = quote(p.program);
   t.handler(UPDATE_SUPERVISOR, (h) => h
@@ -188,32 +187,15 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
     waitForApp(h, p, `${p.program} was restarted with the new code and config, which are on the host now, but it is not serving: fix it and run again`);
   });
 
-  t.apt(['python3', 'python3-venv', 'supervisor'], { updateCache: true, cacheValidTime: 3600 })
-    .file(p.appDir, { state: 'directory', ...mine, mode: 0o755 })
-    .venv(p.venv, { python: p.python })
-    .copy(p.requirements, `${p.appDir}/requirements.txt`, {
-      ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.requirements, `${p.appDir}/requirements.txt`),
-    });
-  if (p.appIsDir) t.copy(p.appSource, p.appDir, { ...mine, notify: restart, name: `copy ${basename(p.appSource)}/ → ${p.appDir}` });
-  else t.copy(p.appSource, `${p.appDir}/${basename(p.appSource)}`, { ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.appSource, `${p.appDir}/${basename(p.appSource)}`) });
-  const gunicornConf = recipeFile(import.meta.url, 'gunicorn.conf.py.mustache');
+  appTasks(t, p, ['python3', 'python3-venv', 'supervisor'], restart);
   const supervisorConf = recipeFile(import.meta.url, 'app_supervisor.conf.mustache');
   const program = `/etc/supervisor/conf.d/${p.program}_supervisor.conf`;
-  t.pip({ venv: p.venv, requirements: `${p.appDir}/requirements.txt`, notify: restart })
-    .template(gunicornConf, `${p.appDir}/gunicorn.conf.py`, {
-      ...mine, mode: 0o644, notify: restart, name: fileTaskName('template', gunicornConf, `${p.appDir}/gunicorn.conf.py`),
-      vars: {
-        logLevel: p.logLevel, errorLog: p.errorLog, accessLog: p.accessLog, bind: p.bind,
-        workers: p.workers ?? 'multiprocessing.cpu_count() * 2 + 1',
-        timeout: p.timeout ?? '3 * 60  # 3 minutes',
-        keepalive: p.keepalive ?? '24 * 60 * 60  # 1 day',
-      },
-    })
+  t
     // root-owned: supervisord runs this command as root, so its config must not be writable by the app's owner.
     // `update` restarts a changed program; the restart handler after it proves the app serves.
     .template(supervisorConf, program, {
       owner: 'root', group: 'root', mode: 0o644, notify: p.health ? [UPDATE_SUPERVISOR, restart] : UPDATE_SUPERVISOR, name: fileTaskName('template', supervisorConf, program),
-      vars: { program: p.program, runAs: p.runAs, appDir: p.appDir, venv: p.venv, module: p.module, callable: p.callable, stdoutLog: p.stdoutLog, stderrLog: p.stderrLog },
+      vars: programVars(p),
     })
     // gunicorn opens its logs as runAs: created for that user, they are writable by it.
     .file(p.errorLog, { state: 'touch', owner: p.runAs })
@@ -236,19 +218,12 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
 }, { params: PYTHON_APP_PARAMS });
 
 /**
- * The same app kept running by systemd: the code, venv, requirements and gunicorn config as
- * with supervisor, then a `<program>.service` unit (enabled, started); a change restarts the
- * unit through a handler that runs the health check.
+ * What both managers share: the packages, the app folder, a venv, the requirements and code
+ * copied, the requirements installed, and gunicorn.conf.py; each change notifies `restart`.
  */
-function systemdApp(t: Target, p: ResolvedPythonApp): void {
-  const restart = restartHandler(p.program);
+function appTasks(t: Target, p: ResolvedPythonApp, packages: string[], restart: string): void {
   const mine = { owner: p.owner, group: p.group };
-  const unit = `${p.program}.service`;
-  t.handler(restart, (h) => {
-    h.service(unit, { state: 'restarted', name: `systemctl restart ${unit}` });
-    waitForApp(h, p, `${p.program} was restarted with the new code and config, which are on the host now, but it is not serving: fix it and run again`);
-  });
-  t.apt(['python3', 'python3-venv'], { updateCache: true, cacheValidTime: 3600 })
+  t.apt(packages, { updateCache: true, cacheValidTime: 3600 })
     .file(p.appDir, { state: 'directory', ...mine, mode: 0o755 })
     .venv(p.venv, { python: p.python })
     .copy(p.requirements, `${p.appDir}/requirements.txt`, {
@@ -257,7 +232,6 @@ function systemdApp(t: Target, p: ResolvedPythonApp): void {
   if (p.appIsDir) t.copy(p.appSource, p.appDir, { ...mine, notify: restart, name: `copy ${basename(p.appSource)}/ → ${p.appDir}` });
   else t.copy(p.appSource, `${p.appDir}/${basename(p.appSource)}`, { ...mine, mode: 0o644, notify: restart, name: fileTaskName('copy', p.appSource, `${p.appDir}/${basename(p.appSource)}`) });
   const gunicornConf = recipeFile(import.meta.url, 'gunicorn.conf.py.mustache');
-  const unitTemplate = recipeFile(import.meta.url, 'gunicorn.service.mustache');
   t.pip({ venv: p.venv, requirements: `${p.appDir}/requirements.txt`, notify: restart })
     .template(gunicornConf, `${p.appDir}/gunicorn.conf.py`, {
       ...mine, mode: 0o644, notify: restart, name: fileTaskName('template', gunicornConf, `${p.appDir}/gunicorn.conf.py`),
@@ -267,12 +241,34 @@ function systemdApp(t: Target, p: ResolvedPythonApp): void {
         timeout: p.timeout ?? '3 * 60  # 3 minutes',
         keepalive: p.keepalive ?? '24 * 60 * 60  # 1 day',
       },
-    })
+    });
+}
+
+/** The variables of the supervisor program file and of the systemd unit. */
+const programVars = (p: ResolvedPythonApp) => ({
+  program: p.program, runAs: p.runAs, appDir: p.appDir, venv: p.venv, module: p.module, callable: p.callable, stdoutLog: p.stdoutLog, stderrLog: p.stderrLog,
+});
+
+/**
+ * The same app kept running by systemd: the code, venv, requirements and gunicorn config as
+ * with supervisor, then a `<program>.service` unit (enabled, started); a change restarts the
+ * unit through a handler that runs the health check.
+ */
+function systemdApp(t: Target, p: ResolvedPythonApp): void {
+  const restart = restartHandler(p.program);
+  const unit = `${p.program}.service`;
+  t.handler(restart, (h) => {
+    h.service(unit, { state: 'restarted', name: `systemctl restart ${unit}` });
+    waitForApp(h, p, `${p.program} was restarted with the new code and config, which are on the host now, but it is not serving: fix it and run again`);
+  });
+  appTasks(t, p, ['python3', 'python3-venv'], restart);
+  const unitTemplate = recipeFile(import.meta.url, 'gunicorn.service.mustache');
+  t
     .file(p.errorLog, { state: 'touch', owner: p.runAs })
     .file(p.accessLog, { state: 'touch', owner: p.runAs })
     .systemdUnit(unit, {
       template: unitTemplate, enabled: true, state: 'started', notify: restart, name: `systemd unit ${unit}`,
-      vars: { program: p.program, runAs: p.runAs, appDir: p.appDir, venv: p.venv, module: p.module, callable: p.callable, stdoutLog: p.stdoutLog, stderrLog: p.stderrLog },
+      vars: programVars(p),
     });
   if (p.health) t.flushHandlers({ handlers: [restart], name: `restart ${p.program} now if it changed` });
   waitForApp(t, p, `${p.program} is not serving with the code and config now on the host: fix it and run again`);
