@@ -16,6 +16,8 @@ export interface Command {
   flags: Flag[];
   /** Added to the error for an unknown flag that follows an argument (exec: the command's own flags). */
   afterPositional?: string;
+  /** The help of a subcommand named by the arguments (`lab up --help`); the command's own help otherwise. */
+  helpFor?(positionals: string[]): Pick<Command, 'usage' | 'summary' | 'flags'> | undefined;
   /** Validates the arguments; returns the action, which resolves to the exit code. */
   prepare(args: ParsedFlags, argv: string[]): () => Promise<number>;
 }
@@ -32,4 +34,4 @@ export function usageError(summary: string, fix: string): ShipshapeError {
   return new ShipshapeError(summary, { fix });
 }
 
-export const INVENTORY: Flag = { name: 'inventory', short: 'i', value: 'FILE', help: 'cluster.json, Ansible inventory JSON, or an executable inventory script' };
+export const INVENTORY: Flag = { name: 'inventory', short: 'i', value: 'FILE', help: 'an Ansible INI or YAML inventory, cluster.json, Ansible inventory JSON, or an executable inventory script' };

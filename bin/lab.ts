@@ -6,7 +6,18 @@ import { closestMatch } from '../lib/did-you-mean.js';
 import type { Flag } from '../lib/flags.js';
 import { HELP, usageError, type Command } from './command.js';
 
-const SUBCOMMANDS = ['up', 'down', 'status', 'reset'];
+// What each lab command does to the hosts of CLUSTER.json: in `lab --help` and in its own help.
+const SUBCOMMANDS: Record<string, string[]> = {
+  up: [
+    'bring them up; their SSH keys go into ~/.ssh/known_hosts. Hosts already up',
+    'are left as they are; broken ones are repaired (a dead host is booted',
+    'again on its own files, a downed link is mended)',
+  ],
+  down: ['stop and remove them'],
+  status: ['each host: name, address, running, forwards (exit 3 when one is not running)'],
+  reset: ['wipe hosts back to the clean base and restart them'],
+};
+const NAMES = Object.keys(SUBCOMMANDS);
 
 function table(hosts: LabHost[]): string {
   const rows = hosts.map((h) => [
@@ -33,19 +44,28 @@ export const LAB_COMMAND: Command = {
     'Local Debian test hosts from cluster.json: up, down, status, reset (as root).',
     '',
     'One host per node of CLUSTER.json (default ./cluster.json):',
-    '  up      bring them up; their SSH keys go into ~/.ssh/known_hosts. Hosts already up',
-    '          are left as they are; broken ones are repaired (a dead host is booted',
-    '          again on its own files, a downed link is mended)',
-    '  down    stop and remove them',
-    '  status  each host: name, address, running, forwards (exit 3 when one is not running)',
-    '  reset   wipe hosts back to the clean base and restart them',
+    ...Object.entries(SUBCOMMANDS).flatMap(([name, lines]) => lines.map((l, i) => `  ${(i ? '' : name).padEnd(6)}  ${l}`)),
+    '',
+    'shipshape lab up --help shows the help of one lab command.',
   ].join('\n'),
   flags: FLAGS,
+  helpFor([sub]) {
+    if (sub === undefined || !Object.hasOwn(SUBCOMMANDS, sub)) return undefined;
+    const [first, ...more] = SUBCOMMANDS[sub]!;
+    return {
+      usage: `shipshape lab ${sub} [CLUSTER.json] [--lab-dir DIR]${sub === 'status' ? '' : ' [--host NAME]'}`,
+      summary: [
+        'One lab host per node of CLUSTER.json (default ./cluster.json); needs root.', '',
+        `${sub}: ${first}`, ...more.map((l) => `${' '.repeat(sub.length + 2)}${l}`),
+      ].join('\n'),
+      flags: sub === 'status' ? FLAGS.filter((f) => f.name !== 'host') : FLAGS,
+    };
+  },
   prepare({ values, positionals }) {
     const [sub, file = 'cluster.json', ...extra] = positionals;
     if (!sub) throw usageError('shipshape lab: which lab command? up, down, status or reset', this.usage);
-    if (!SUBCOMMANDS.includes(sub)) {
-      const near = closestMatch(sub, SUBCOMMANDS);
+    if (!Object.hasOwn(SUBCOMMANDS, sub)) {
+      const near = closestMatch(sub, NAMES);
       throw usageError(`shipshape lab: unknown lab command ${sub}${near ? ` (did you mean ${near}?)` : ''}`, this.usage);
     }
     if (extra.length) throw usageError(`shipshape lab ${sub}: unexpected argument ${extra[0]}`, this.usage);

@@ -2,9 +2,6 @@
 // The shipshape command line: run a deploy file, ad-hoc exec and facts, and the lab.
 // Exit codes: 0 ok, 2 a command or task failed, 3 a host was unreachable (or, for
 // `lab status`, not running), 4 bad usage (nothing was contacted), 1 anything else.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closestMatch } from '../lib/did-you-mean.js';
 import { ShipshapeError, toShipshapeError } from '../lib/errors.js';
 import { flagHelp, parseFlags, type Flag } from '../lib/flags.js';
@@ -12,11 +9,15 @@ import { escapeText } from '../lib/report/escape.js';
 import { redact } from '../lib/report/redact.js';
 import { EXEC_COMMAND, FACTS_COMMAND } from './ad-hoc.js';
 import { HELP, usageError, type Command } from './command.js';
+import { INIT_COMMAND } from './init.js';
+import { INVENTORY_COMMAND } from './inventory.js';
 import { LAB_COMMAND } from './lab.js';
+import { packageInfo } from './package-info.js';
 import { RUN_COMMAND } from './run.js';
 
-const COMMANDS: Command[] = [RUN_COMMAND, EXEC_COMMAND, FACTS_COMMAND, LAB_COMMAND];
-const TOP_FLAGS: Flag[] = [{ name: 'version', short: 'V', help: 'print the version of shipshape' }, HELP];
+const COMMANDS: Command[] = [INIT_COMMAND, RUN_COMMAND, EXEC_COMMAND, FACTS_COMMAND, INVENTORY_COMMAND, LAB_COMMAND];
+const VERSION: Flag = { name: 'version', short: 'V', help: 'print the version of shipshape' };
+const TOP_FLAGS: Flag[] = [VERSION, HELP];
 const TOP_USAGE = 'shipshape <command> [options]';
 
 function topHelp(): string {
@@ -37,20 +38,11 @@ function topHelp(): string {
   ].join('\n');
 }
 
-function commandHelp(c: Command): string {
-  return [`usage: ${c.usage}`, '', c.summary, '', 'options:', flagHelp(c.flags)].join('\n');
+function commandHelp(c: Pick<Command, 'usage' | 'summary' | 'flags'>): string {
+  return [`usage: ${c.usage}`, '', c.summary, '', 'options:', flagHelp([...c.flags, VERSION])].join('\n');
 }
 
-/** The version in shipshape's own package.json: two folders up from dist/bin/, one from bin/. */
-function version(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === 'shipshape' && pkg.version) return pkg.version;
-  }
-  throw new ShipshapeError('cannot find the package.json of shipshape next to this program');
-}
+const version = () => packageInfo().version;
 
 /** Parses and validates; returns the action, or the exit code when there is nothing to run. */
 function prepare(argv: string[]): number | (() => Promise<number>) {
@@ -69,8 +61,10 @@ function prepare(argv: string[]): number | (() => Promise<number>) {
     return 4;
   }
   const rest = argv.slice(at + 1);
-  const args = parseFlags(rest, command.flags, { command: `shipshape ${command.name}`, usage: command.usage, afterPositional: command.afterPositional });
-  if (top.values.help || args.values.help) { console.log(commandHelp(command)); return 0; }
+  // --version works after a command too, as with npm: `shipshape lab --version`.
+  const args = parseFlags(rest, [...command.flags, VERSION], { command: `shipshape ${command.name}`, usage: command.usage, afterPositional: command.afterPositional });
+  if (top.values.help || args.values.help) { console.log(commandHelp(command.helpFor?.(args.positionals) ?? command)); return 0; }
+  if (args.values.version) { console.log(version()); return 0; }
   return command.prepare(args, rest);
 }
 

@@ -16,12 +16,14 @@ export interface Flag {
   value?: string;
   /** May be given more than once; the values are collected (comma lists are split). */
   multiple?: boolean;
+  /** A switch counted each time it is given (`-v -v`, `-vv`, `--verbose --verbose`): its value is the number. */
+  count?: boolean;
   help: string;
 }
 
 export interface ParsedFlags {
-  /** By long name: `true` for a given switch, the string for a value, a list for `multiple`. */
-  values: Record<string, string | string[] | true | undefined>;
+  /** By long name: `true` for a given switch, the string for a value, a list for `multiple`, a number for `count`. */
+  values: Record<string, string | string[] | true | number | undefined>;
   /** Arguments that are not flags, including everything after `--`. */
   positionals: string[];
   /** Where each positional is in argv. */
@@ -61,7 +63,7 @@ export function parseFlags(argv: readonly string[], flags: readonly Flag[], ctx:
     if (!flag) throw unknownFlag(t.rawName, flags, positionals.length && ctx.afterPositional ? { ...ctx, usage: ctx.afterPositional } : ctx);
     if (!flag.value) {
       if (t.inlineValue) throw new ShipshapeError(`${ctx.command}: ${t.rawName} takes no value (got ${JSON.stringify(t.value)})`, { fix: ctx.usage });
-      values[flag.name] = true;
+      values[flag.name] = flag.count ? ((values[flag.name] as number | undefined) ?? 0) + 1 : true;
       continue;
     }
     const v = t.value;
@@ -112,8 +114,14 @@ export const ACCEPT: Flag = { name: 'accept-new-host-keys', help: "record the ke
 export const DEPLOY_FLAGS: readonly Flag[] = [
   { name: 'check', short: 'C', help: 'probe and diff only: report what would change, change nothing' },
   { name: 'diff', short: 'D', help: 'show unified diffs of file content' },
+  { name: 'tags', short: 't', value: 'TAGS', multiple: true, help: 'only tasks with one of these tags (always: also those tagged always; all, tagged, untagged)' },
+  { name: 'skip-tags', value: 'TAGS', multiple: true, help: 'leave out tasks with one of these tags (and handlers, when named)' },
   LIMIT, FORKS,
+  { name: 'serial', value: 'N', help: 'roll out in batches: N hosts, N% of them, or a list (1,5,25%) whose last size repeats;\na batch starts when the previous one finished' },
+  { name: 'max-fail-percent', value: 'P', help: 'with --serial: stop the remaining batches once more than P% of a batch failed\n(default: only when every host of a batch failed)' },
   { name: 'json', value: 'FILE', help: "write every task's result and timing to FILE as JSON" },
   { name: 'force-handlers', help: 'run notified handlers even on a host where a later task failed' },
   ACCEPT,
+  { name: 'verbose', short: 'v', count: true, help: 'show the commands sent to hosts (-vv: also probe output and timings)' },
+  { name: 'quiet', short: 'q', help: 'show only errors and the recap' },
 ];

@@ -54,6 +54,22 @@ export function reveal(v: string | Secret): string {
   return isSecret(v) ? v[SECRET] : v;
 }
 
+/**
+ * Whether a value holds a secret anywhere (in a list, an object, a nested one), or is an op's
+ * args marked `secret: true`: what is read back from the host for it (a probe's output, which
+ * may carry the file's content as base64 or its checksum) is not shown.
+ *
+ * @example
+ * holdsSecret({ vars: { password: secret('hunter2') } })   // true
+ */
+export function holdsSecret(v: unknown, seen = new Set<unknown>()): boolean {
+  if (isSecret(v)) return true;
+  if (typeof v !== 'object' || v === null || Buffer.isBuffer(v) || seen.has(v)) return false;
+  seen.add(v);
+  if ((v as { secret?: unknown }).secret === true) return true;
+  return (Array.isArray(v) ? v : Object.values(v)).some((x) => holdsSecret(x, seen));
+}
+
 /** Larger contents are not registered: every output would be searched for each of their lines. */
 const CONTENT_LIMIT = 1024 * 1024;
 

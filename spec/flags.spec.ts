@@ -68,10 +68,41 @@ test('help lists every flag with its short form and value, aligned', () => {
 
 test('every flag `shipshape run` checks is one deploy() accepts', () => {
   for (const f of RUN_FLAGS.filter((x) => x.name !== 'help')) {
-    const value = f.name === 'forks' ? ['3'] : f.value ? ['x'] : [];
+    const value = f.name === 'forks' || f.name === 'serial' || f.name === 'max-fail-percent' ? ['3'] : f.value ? ['x'] : [];
     for (const spelled of [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]) {
       assert.not.throws(() => parseDeployArgs([spelled, ...value]), `deploy() rejects ${spelled}`);
     }
+  }
+});
+
+test('a count flag counts every time it is given, however it is spelled', () => {
+  const flags: Flag[] = [...FLAGS, { name: 'verbose', short: 'v', count: true, help: 'more output' }];
+  const count = (argv: string[]) => parseFlags(argv, flags, ctx).values.verbose;
+  assert.is(count([]), undefined);
+  assert.is(count(['-v']), 1);
+  assert.is(count(['-vv']), 2);
+  assert.is(count(['-v', '-v']), 2);
+  assert.is(count(['--verbose', '-vv', '--verbose']), 4);
+  assert.equal(parseFlags(['-bv', '-l', 'web'], flags, ctx).values, { become: true, verbose: 1, limit: ['web'] }, 'grouped with another switch');
+  assert.throws(() => parseFlags(['--verbose=2'], flags, ctx), /--verbose takes no value/);
+});
+
+test('deploy() reads --tags and --skip-tags as lists, and -v, -vv, --verbose and --quiet', () => {
+  assert.equal(parseDeployArgs(['--tags', 'web,nginx', '-t', 'db', '--skip-tags', 'slow']), {
+    ...parseDeployArgs([]), tags: ['web', 'nginx', 'db'], skipTags: ['slow'],
+  });
+  assert.is(parseDeployArgs(['-v']).verbosity, 1);
+  assert.is(parseDeployArgs(['-vv']).verbosity, 2);
+  assert.is(parseDeployArgs(['-v', '--verbose']).verbosity, 2);
+  assert.is(parseDeployArgs(['--quiet']).quiet, true);
+  assert.is(parseDeployArgs(['-q']).quiet, true);
+  assert.equal(Object.keys(parseDeployArgs([])).filter((k) => ['tags', 'skipTags', 'verbosity', 'quiet'].includes(k)), [], 'absent when not given');
+});
+
+test('--tags or --skip-tags without a tag is an error before anything runs', () => {
+  for (const argv of [['--tags'], ['--tags', ''], ['--tags', ','], ['--skip-tags', '--check'], ['-t']]) {
+    assert.throws(() => parseDeployArgs(argv), /--tags|--skip-tags|-t/, JSON.stringify(argv));
+    assert.throws(() => parseDeployArgs(argv), /needs a value|names nothing/, JSON.stringify(argv));
   }
 });
 

@@ -52,6 +52,16 @@ export class Project implements TargetOwner {
     return target;
   }
 
+  /**
+   * What `t.vars` gives: a host's merged variables (inventory, then code), a group's own
+   * over its parents'. A handler has none of its own: read them from the host or group.
+   */
+  varsOf(t: Target): Record<string, unknown> {
+    if (t.kind === 'host') return this.inventory.varsOf(t.name, this.hostTargets.get(t.name)?.options.vars);
+    if (t.kind === 'group') return this.inventory.groupVars(t.name);
+    throw new ShipshapeError(`handler ${JSON.stringify(t.name)} has no variables of its own`, { fix: 'read t.vars from the host or group target that declares the handler, outside its callback' });
+  }
+
   /** Forgets every target and the inventory. */
   reset(): void {
     this.hostTargets.clear();

@@ -26,6 +26,7 @@ import type { AuthorizedKeyArgs } from '../ops/authorized-key.js';
 import type { SyncArgs } from '../ops/sync.js';
 import type { RebootArgs } from '../ops/reboot.js';
 import { paramProblems, type Recipe } from './recipe.js';
+import { tagList, tagNameProblem } from '../plan/tags.js';
 
 /** An operation as a target records it: its place in deploy.ts order and its task. */
 export interface OpEntry {
@@ -38,6 +39,8 @@ export interface HandlerDecl {
   seq: number;
   name: string;
   ops: OpEntry[];
+  /** Its own tags and those of the use() calls it was declared in: --skip-tags naming one keeps it from running. */
+  tags: string[];
   callSite?: CallSite;
   target: Target;
 }
@@ -53,6 +56,8 @@ export interface BuildProblem {
 export interface TargetOwner {
   nextSeq(): number;
   problems: BuildProblem[];
+  /** The variables of a host or group target, from the inventory (and code), when asked. */
+  varsOf?(t: Target): Record<string, unknown>;
 }
 
 type Opts<A, K extends keyof A = never> = Omit<A, K> & CommonOptions;
@@ -71,6 +76,8 @@ export class Target {
   /** @internal */ defaultBecome?: Become;
   /** @internal Recipes whose use() failed: their handlers are missing, so notify errors would only follow from that. */
   readonly failedRecipes: string[] = [];
+  /** @internal Tags of the use() calls being applied (nested ones add theirs): every operation declared meanwhile gets them. */
+  private inheritedTags: string[] = [];
 
   constructor(
     /** @internal */ readonly owner: TargetOwner,
@@ -78,16 +85,43 @@ export class Target {
     readonly name: string,
   ) {}
 
+  /**
+   * The target's variables, read when asked (so load the inventory before): a host's are
+   * merged from every level of the inventory, then `host(name, { vars })`; a group's are its
+   * own over its parents' (group_vars/ included). An object you may read, not a live view.
+   * @example recipe('app', (t) => t.file('/etc/app.env', { content: `PORT=${t.vars.http_port}\n` }))
+   */
+  get vars(): Record<string, unknown> {
+    return this.owner.varsOf?.(this) ?? {};
+  }
+
   /** @internal */
   add(kind: string, args: object, options: CommonOptions): this {
     const callSite = captureCallSite();
-    const { notify, when, become, name, retries, delay, until, ...rest } = options as CommonOptions & Record<string, unknown>;
+    const { notify, when, become, name, tags: own, retries, delay, until, ...rest } = options as CommonOptions & Record<string, unknown>;
+    if (own !== undefined && this.kind === 'handler') {
+      this.problem(`${kind}(): tags on an operation of a handler select nothing (handlers run when notified); give them to the handler: .handler(name, fn, { tags })`, callSite);
+    }
+    const tags = [...new Set([...this.inheritedTags, ...this.validTags(own, `${kind}()`, callSite)])];
     this.ops.push({
       seq: this.owner.nextSeq(),
-      task: { kind, args: { ...(args as object), ...rest }, options: { notify, when, become, name, retries, delay, until }, callSite },
+      task: { kind, args: { ...(args as object), ...rest }, options: { notify, when, become, name, ...(tags.length ? { tags } : {}), retries, delay, until }, callSite },
       target: this,
     });
     return this;
+  }
+
+  private problem(message: string, callSite?: CallSite): void {
+    this.owner.problems.push({ message, callSite, target: this.name });
+  }
+
+  /** The tags that are plain words; each other one is a problem at the call site. */
+  private validTags(tags: unknown, where: string, callSite?: CallSite): string[] {
+    return tagList(tags).filter((t): t is string => {
+      const p = tagNameProblem(t);
+      if (p) this.problem(`${where}: ${p}`, callSite);
+      return !p;
+    });
   }
 
   /**
@@ -322,7 +356,7 @@ export class Target {
    * restarted service. A handler notified again later runs again at the end.
    * @example host('web-01').copy('app.py', '/opt/app/app.py', { notify: 'restart app' }).flushHandlers().waitFor({ port: 5000 })
    */
-  flushHandlers(opts: { handlers?: string[] } & Pick<CommonOptions, 'name' | 'when'> = {}): this {
+  flushHandlers(opts: { handlers?: string[] } & Pick<CommonOptions, 'name' | 'when' | 'tags'> = {}): this {
     if (this.kind === 'handler') throw new ShipshapeError('a handler cannot flush handlers');
     return this.add('flushHandlers', {}, opts);
   }
@@ -338,11 +372,13 @@ export class Target {
   }
 
   /**
-   * Applies a recipe to this target.
-   * @example group('webservers').use(webapp, { appDir: '/opt/webapp' })
+   * Applies a recipe to this target. `tags` go to every operation and handler the recipe
+   * declares (and add to those of an enclosing use()).
+   * @example group('webservers').use(webapp, { appDir: '/opt/webapp' }, { tags: ['webapp'] })
    */
-  use<P>(recipe: Recipe<P>, params: P): this {
+  use<P>(recipe: Recipe<P>, params: P, opts: { tags?: string | string[] } = {}): this {
     const callSite = captureCallSite();
+    const outerTags = this.inheritedTags;
     const fail = (message: string) => {
       this.failedRecipes.push(recipe.name);
       this.owner.problems.push({ message: `recipe ${recipe.name}: ${message}`, callSite, target: this.name });
@@ -355,6 +391,7 @@ export class Target {
     }
     const before = { ops: this.ops.length, handlers: this.handlers.length, afters: this.afters.length };
     try {
+      this.inheritedTags = [...new Set([...outerTags, ...this.validTags(opts.tags, `use(${recipe.name})`, callSite)])];
       recipe.apply(this, params);
     } catch (e) {
       // A recipe that failed adds nothing.
@@ -364,6 +401,8 @@ export class Target {
       const msg = e instanceof Error ? e.message : String(e);
       const fix = e instanceof ShipshapeError && e.fix ? ` (${e.fix})` : '';
       fail(`${msg}${fix}`);
+    } finally {
+      this.inheritedTags = outerTags;
     }
     return this;
   }
@@ -381,20 +420,22 @@ export class Target {
 
   /**
    * Declares a handler: operations that run once, after the host's operations, when an
-   * operation with `notify: name` changed something.
-   * @example host('web-01').handler('reload nginx', (h) => h.service('nginx', { state: 'reloaded' }))
+   * operation with `notify: name` changed something. `--tags` does not filter handlers (a
+   * task that ran notifies them); `--skip-tags` naming one of its `tags` keeps it from running.
+   * @example host('web-01').handler('reload nginx', (h) => h.service('nginx', { state: 'reloaded' }), { tags: ['restart'] })
    */
-  handler(name: string, build: (h: Target) => void): this {
+  handler(name: string, build: (h: Target) => void, opts: { tags?: string | string[] } = {}): this {
     if (this.kind === 'handler') throw new ShipshapeError('a handler cannot declare handlers');
     const h = new Target(this.owner, 'handler', name);
     h.defaultBecome = this.defaultBecome;
     const callSite = captureCallSite();
+    const tags = [...new Set([...this.inheritedTags, ...this.validTags(opts.tags, `handler ${JSON.stringify(name)}`, callSite)])];
     try {
       build(h);
     } catch (e) {
       this.owner.problems.push({ message: `handler ${JSON.stringify(name)}: ${e instanceof Error ? e.message : String(e)}`, callSite, target: this.name });
     }
-    this.handlers.push({ seq: this.owner.nextSeq(), name, ops: h.ops, callSite, target: this });
+    this.handlers.push({ seq: this.owner.nextSeq(), name, ops: h.ops, tags, callSite, target: this });
     return this;
   }
 }

@@ -5,7 +5,8 @@ import { ShipshapeError, toShipshapeError } from '../errors.js';
 import type { Facts } from '../ops/types.js';
 import { connectHost } from '../transport/connect.js';
 import type { Become, ExecResult } from '../transport/types.js';
-import { FACTS_PROBE, parseFacts } from './facts.js';
+import { factsProbe, parseFacts } from './facts.js';
+import { FACT_GROUPS } from '../ops/fact-types.js';
 import { selectHosts as selectPatterns } from '../plan/limit.js';
 
 export interface AdHocOptions {
@@ -84,11 +85,12 @@ export function execOnHosts(inv: Inventory, command: string, o: AdHocOptions = {
 }
 
 /**
- * Reads the facts `when` callbacks see, from every selected host.
+ * Reads the facts `when` callbacks see, every group of them, from every selected host, in
+ * one command per host.
  *
  * @example
  * (await factsOfHosts(inv, { limit: ['web-01'] }))[0]   // { host: 'web-01', ok: true, value: { init: 'sysvinit', ... } }
  */
 export function factsOfHosts(inv: Inventory, o: AdHocOptions = {}): Promise<AdHocResult<Facts>[]> {
-  return onHosts(inv, o, async (t, h) => parseFacts((await t.exec(FACTS_PROBE)).stdout, h.options.vars ?? {}));
+  return onHosts(inv, o, async (t, h) => parseFacts((await t.exec(factsProbe(FACT_GROUPS))).stdout, h.options.vars ?? {}, h.name));
 }

@@ -11,6 +11,7 @@ import { signalLocalCommands } from '../transport/local.js';
 import type { HostPlan } from '../plan/types.js';
 import type { Transport } from '../transport/types.js';
 import { runPlan } from './engine.js';
+import { parseMaxFailPercent, parseSerial, type Serial } from './serial.js';
 
 export interface DeployOptions {
   /** Command-line arguments; default `process.argv.slice(2)`. */
@@ -19,10 +20,26 @@ export interface DeployOptions {
   diff?: boolean;
   limit?: string[];
   forks?: number;
+  /**
+   * Roll out in batches (as Ansible's `serial`): a number of hosts, a share (`'25%'`) or a
+   * list of sizes whose last one repeats (`[1, 5, '25%']`). A batch starts only when the
+   * previous one finished.
+   */
+  serial?: Serial;
+  /** With `serial`: stop the remaining batches once more than this percentage of a batch failed (default: when all of it failed). */
+  maxFailPercent?: number;
   json?: string;
   acceptNewHostKeys?: boolean;
   /** Run notified handlers even on hosts where a task failed (as Ansible's --force-handlers). */
   forceHandlers?: boolean;
+  /** Only tasks with one of these tags run (`--tags`; see README "Selecting tasks: tags"). */
+  tags?: string[];
+  /** Tasks with one of these tags are left out (`--skip-tags`). */
+  skipTags?: string[];
+  /** 1 (`-v`): also the commands sent to hosts; 2 (`-vv`): also probe output and timings. */
+  verbosity?: number;
+  /** Only errors and the recap (`--quiet`). */
+  quiet?: boolean;
   /** Print the flags deploy() understands and run nothing (`tsx deploy.ts --help`). */
   help?: boolean;
   /** Replaces the terminal reporter. */
@@ -43,7 +60,7 @@ export interface DeployResult extends RunSummary {
   exitCode: 0 | 2 | 3 | 4 | 130 | 143;
 }
 
-const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--json FILE] [--force-handlers] [--accept-new-host-keys]';
+const USAGE = 'usage: tsx deploy.ts [--check] [--diff] [--limit host,group] [--forks N] [--serial N] [--max-fail-percent P] [--json FILE] [--force-handlers] [--accept-new-host-keys] [--tags T] [--skip-tags T] [-v|-vv|--quiet]';
 
 /**
  * Reads the flags deploy() understands (the table {@link DEPLOY_FLAGS}, which `shipshape run`
@@ -59,10 +76,22 @@ export function parseDeployArgs(argv: string[]): Partial<DeployOptions> {
   if (positionals.length) throw bad(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const forks = v.forks === undefined ? undefined : Number(v.forks);
   if (forks !== undefined && (!/^\d+$/.test(String(v.forks)) || forks < 1)) throw bad(`--forks ${String(v.forks)} is not a positive whole number`);
+  const serial = v.serial === undefined ? undefined : (parseSerial(String(v.serial)) as Serial);
+  const maxFailPercent = v['max-fail-percent'] === undefined ? undefined : parseMaxFailPercent(String(v['max-fail-percent']));
   return {
+    ...(serial ? { serial } : {}), ...(maxFailPercent !== undefined ? { maxFailPercent } : {}),
     check: v.check === true || undefined, diff: v.diff === true || undefined, limit: v.limit as string[] | undefined, forks,
     json: v.json as string | undefined, forceHandlers: v['force-handlers'] === true || undefined,
     acceptNewHostKeys: v['accept-new-host-keys'] === true || undefined, help: v.help === true || undefined,
+    ...tagsAndOutput(v),
+  };
+}
+
+/** --tags, --skip-tags, -v and --quiet, present only when given. */
+function tagsAndOutput(v: Record<string, unknown>): Partial<DeployOptions> {
+  return {
+    ...(v.tags ? { tags: v.tags as string[] } : {}), ...(v['skip-tags'] ? { skipTags: v['skip-tags'] as string[] } : {}),
+    ...(v.verbose ? { verbosity: v.verbose as number } : {}), ...(v.quiet ? { quiet: true } : {}),
   };
 }
 
@@ -81,8 +110,9 @@ export async function deployProject(project: Project, options: DeployOptions = {
   let o: DeployOptions;
   try {
     o = { ...parseDeployArgs(options.argv ?? process.argv.slice(2)), ...stripUndefined(options) };
+    if (o.quiet && o.verbosity) throw new ShipshapeError('deploy: --quiet and --verbose ask for less and for more output at once', { fix: 'give one of them' });
     if (o.help) {
-      process.stdout.write(`${USAGE}\n\nValidates the plan, then runs it. Flags:\n${flagHelp([...DEPLOY_FLAGS, HELP])}\n`);
+      process.stdout.write(`${USAGE}\n\nValidates the plan, then runs it.\n\noptions:\n${flagHelp([...DEPLOY_FLAGS, HELP])}\n`);
       return { ok: true, hosts: {}, check: false, aborted: false, durationMs: 0, exitCode: setExit(0) };
     }
   } catch (e) {
@@ -91,14 +121,16 @@ export async function deployProject(project: Project, options: DeployOptions = {
     return { ok: false, hosts: {}, check: false, aborted: false, durationMs: 0, problems: [{ message: err.message }], exitCode: setExit(4) };
   }
   const tty = process.stdout.isTTY === true && !process.env.CI;
-  const reporters: Reporter[] = [o.reporter ?? (tty ? liveReporter({ diff: o.diff }) : plainReporter({ diff: o.diff })), ...(o.listeners ?? [])];
+  const shown = { diff: o.diff, verbosity: o.verbosity, quiet: o.quiet };
+  const reporters: Reporter[] = [o.reporter ?? (tty ? liveReporter(shown) : plainReporter(shown)), ...(o.listeners ?? [])];
   // A report that cannot be written is a plan problem, found before any host is contacted.
   const jsonProblem = o.json === undefined ? undefined : jsonPathProblem(o.json);
   if (o.json && !jsonProblem) reporters.push(jsonReporter(o.json, { diff: o.diff }));
   const emit = (e: EngineEvent) => { for (const r of reporters) r(e); };
 
-  const { plan, problems } = buildPlan(project, { limit: o.limit });
+  const { plan, problems } = buildPlan(project, { limit: o.limit, tags: o.tags, skipTags: o.skipTags });
   if (jsonProblem) problems.push({ message: jsonProblem });
+  const rollout = rolloutOptions(o, problems);
   if (problems.length) {
     emit({ type: 'plan-invalid', problems });
     return { ok: false, hosts: {}, check: !!o.check, aborted: false, durationMs: 0, problems, exitCode: setExit(4) };
@@ -122,7 +154,7 @@ export async function deployProject(project: Project, options: DeployOptions = {
   process.on('SIGTERM', onSigterm);
   try {
     const summary = await runPlan(plan, {
-      check: o.check, diff: o.diff, forks: o.forks, emit, signal: ac.signal, forceHandlers: o.forceHandlers,
+      check: o.check, diff: o.diff, forks: o.forks, emit, ...rollout, signal: ac.signal, forceHandlers: o.forceHandlers,
       connect: o.connect ?? ((h) => connectHost(h, { acceptNewHostKeys: o.acceptNewHostKeys })),
     });
     const stats = Object.values(summary.hosts);
@@ -132,6 +164,21 @@ export async function deployProject(project: Project, options: DeployOptions = {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+  }
+}
+
+/** `serial` and `maxFailPercent` checked (a bad one is a plan problem: nothing is contacted). */
+function rolloutOptions(o: DeployOptions, problems: { message: string }[]): { serial?: ReturnType<typeof parseSerial>; maxFailPercent?: number } {
+  try {
+    const serial = o.serial === undefined ? undefined : parseSerial(o.serial);
+    const maxFailPercent = o.maxFailPercent === undefined ? undefined : parseMaxFailPercent(o.maxFailPercent);
+    // Without batches there is nothing to stop: every host has started by the time one fails.
+    if (maxFailPercent !== undefined && !serial) throw new ShipshapeError('--max-fail-percent stops the remaining batches of a rollout, so it needs --serial', { fix: 'add --serial, e.g. --serial 1 --max-fail-percent 0' });
+    return { serial, maxFailPercent };
+  } catch (e) {
+    const err = e as ShipshapeError;
+    problems.push({ message: `${err.message}${err.fix ? ` (${err.fix})` : ''}` });
+    return {};
   }
 }
 

@@ -3,19 +3,24 @@ import type { Change, Facts, Probed, TaskAttempt } from '../ops/types.js';
 import type { HostPlan, Task } from '../plan/types.js';
 import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
 import type { Become, Transport } from '../transport/types.js';
-import { FACTS_PROBE, parseFacts } from './facts.js';
+import { factsProbe, parseFacts } from './facts.js';
+import { factGroupsNeeded } from './facts-needed.js';
 import { accountsOf, accountsProbe, missingAccounts, parseAccounts } from './accounts.js';
 import { clearPendingScript, parsePending, readPendingScript, recordPendingScript } from './pending.js';
 import { batchScript } from './probe-batch.js';
 import { Deferred } from './deferred.js';
 import { probeOp, runOp, type OpOutcome } from './run-op.js';
 import { withRetries, retryPolicy } from './retry.js';
+import { watchTransport } from './watched-transport.js';
+import { holdsSecret } from '../secret.js';
 
 /** What a task's earlier attempts left for the later ones (see HostRun.attempt). */
 interface AttemptCarry {
   attempts?: number;
   /** Changes an earlier attempt made. */
   changes?: Change[];
+  probeMs?: number;
+  applyMs?: number;
 }
 
 export interface HostRunOptions {
@@ -67,8 +72,25 @@ export class HostRun {
   private started = false;
   /** Commands ops deferred (one daemon-reload, one apt-get update), run once per host. */
   private readonly deferred = new Deferred();
+  /** The task commands now sent serve (none: the host's own work), for the `command` events. */
+  private doing: { task?: TaskInfo; phase: 'probe' | 'apply' | 'host' | 'batch' } = { phase: 'host' };
+  /** The task whose failure stopped the host's later tasks. */
+  private failedTask?: string;
 
   constructor(readonly plan: HostPlan, private readonly o: HostRunOptions) {}
+
+  /** Connects, telling reporters of every command and upload the connection carries. */
+  private async connect(): Promise<Transport> {
+    const host = this.plan.name;
+    const t = await this.o.connect(this.plan);
+    return watchTransport(t, {
+      exec: (command, become) => {
+        const { task, phase } = this.doing;
+        if (phase !== 'batch') this.o.emit({ type: 'command', host, task, phase, command, ...(become ? { become } : {}) });
+      },
+      put: (path, bytes, become) => this.o.emit({ type: 'upload', host, task: this.doing.task, path, bytes, ...(become ? { become } : {}) }),
+    });
+  }
 
   /**
    * After a reboot began: drops the connection, then connects again (every half second)
@@ -87,7 +109,7 @@ export class HostRun {
       if (signal?.aborted) throw new ShipshapeError('interrupted while waiting for the host to come back from its reboot', { host: this.plan.name });
       let t: Transport | undefined;
       try {
-        t = await this.o.connect(this.plan);
+        t = await this.connect();
         const r = await t.exec(rebooted, { timeoutMs: 10_000 });
         if (r.code === 0) {
           this.transport = t;
@@ -110,10 +132,10 @@ export class HostRun {
   private async start(): Promise<void> {
     this.started = true;
     this.o.emit({ type: 'host-start', host: this.plan.name });
-    this.transport = await this.o.connect(this.plan);
+    this.transport = await this.connect();
     const first = this.plan.tasks[0] ?? this.plan.handlers[0]?.tasks[0];
     this.batchBecome = first?.become;
-    const probes = [{ key: 'facts', script: FACTS_PROBE }, { key: 'pending', script: readPendingScript(this.stateDir) }];
+    const probes = [{ key: 'facts', script: factsProbe(factGroupsNeeded(this.plan)) }, { key: 'pending', script: readPendingScript(this.stateDir) }];
     if (this.o.check) {
       const all = [...this.plan.tasks, ...this.plan.handlers.flatMap((h) => h.tasks)].map(accountsOf);
       const script = accountsProbe({ users: all.flatMap((a) => a.users), groups: all.flatMap((a) => a.groups) });
@@ -125,12 +147,20 @@ export class HostRun {
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
     const batch = batchScript(probes);
-    const r = await this.transport.exec(batch.script, { become: this.batchBecome });
+    const t0 = performance.now();
+    // Shown as one probe-batch event, not as a command: the script is long and says little.
+    this.doing = { phase: 'batch' };
+    const r = await this.transport.exec(batch.script, { become: this.batchBecome }).finally(() => { this.doing = { phase: 'host' }; });
     const results = batch.parse(r.stdout);
+    const isTask = (k: string) => /^\d+$/.test(k);
+    this.o.emit({
+      type: 'probe-batch', host: this.plan.name, probes: probes.filter((p) => isTask(p.key)).length, answered: [...results.keys()].filter(isTask).length,
+      scriptBytes: Buffer.byteLength(batch.script), outputBytes: Buffer.byteLength(r.stdout), durationMs: Math.round(performance.now() - t0),
+    });
     if (!results.has('facts')) {
       throw new ShipshapeError('could not read the host\'s state', { host: this.plan.name, exitCode: r.code, stderr: r.stderr, fix: this.batchBecome ? 'check that the login user may use sudo without a password, or give become a password' : undefined });
     }
-    this.facts = parseFacts(results.get('facts')!.stdout, this.plan.options.vars ?? {});
+    this.facts = parseFacts(results.get('facts')!.stdout, this.plan.options.vars ?? {}, this.plan.name);
     this.restorePending(parsePending(results.get('pending')?.stdout ?? ''));
     this.accounts = parseAccounts(results.get('accounts')?.stdout ?? '');
     results.delete('facts');
@@ -147,12 +177,16 @@ export class HostRun {
   /** Queues the handlers an earlier run recorded and did not finish. */
   private restorePending(names: string[]): void {
     if (!names.length) return;
-    const declared = new Set(this.plan.handlers.map((h) => h.name));
+    const declared = new Set(this.plan.handlers.filter((h) => !h.skippedByTags).map((h) => h.name));
+    const skipped = new Set(this.plan.handlers.filter((h) => h.skippedByTags).map((h) => h.name));
     for (const n of names) {
       this.recorded.add(n);
       if (declared.has(n)) this.queued.add(n);
     }
-    this.o.emit({ type: 'handlers-pending', host: this.plan.name, names: names.filter((n) => declared.has(n)), undeclared: names.filter((n) => !declared.has(n)) });
+    this.o.emit({
+      type: 'handlers-pending', host: this.plan.name, names: names.filter((n) => declared.has(n)), undeclared: names.filter((n) => !declared.has(n) && !skipped.has(n)),
+      ...(names.some((n) => skipped.has(n)) ? { skippedByTags: names.filter((n) => skipped.has(n)) } : {}),
+    });
   }
 
   /** Records notifications on the host before the change that makes them is applied. */
@@ -188,7 +222,7 @@ export class HostRun {
       if (this.unreachable) return false;
       const halted = force ? failedHere() : this.failed;
       if (blocked || halted || this.o.aborted()) {
-        this.skip(t, blocked ?? (halted ? 'an earlier task on this host failed' : 'the run was aborted'));
+        this.skip(t, blocked ?? (halted ? 'an earlier task on this host failed' : 'the run was aborted'), !blocked && halted ? this.failedTask : undefined);
         continue;
       }
       if (!this.started) {
@@ -199,6 +233,7 @@ export class HostRun {
           // failed. Anything else here means it could not be reached.
           if (e instanceof ShipshapeError && !e.unreachable && this.transport) {
             this.failed = true;
+            this.failedTask = t.name;
             this.stats.failed++;
             this.o.emit({ type: 'task-end', task: taskInfo(t), result: { status: 'failed', changes: [], error: withTaskContext(e, t), durationMs: 0 }, check: this.o.check });
             continue;
@@ -215,9 +250,9 @@ export class HostRun {
     return !blocked && !failedHere() && !this.unreachable;
   }
 
-  private skip(t: Task, reason: string): void {
+  private skip(t: Task, reason: string, afterFailureOf?: string): void {
     this.stats.skipped++;
-    this.o.emit({ type: 'task-end', task: taskInfo(t), result: { status: 'skipped', changes: [], reason, durationMs: 0 }, check: this.o.check });
+    this.o.emit({ type: 'task-end', task: taskInfo(t), result: { status: 'skipped', changes: [], reason, ...(afterFailureOf !== undefined ? { afterFailureOf } : {}), durationMs: 0 }, check: this.o.check });
   }
 
   private async runTask(t: Task): Promise<void> {
@@ -225,6 +260,7 @@ export class HostRun {
     const info = taskInfo(t);
     const t0 = performance.now();
     this.o.emit({ type: 'task-start', task: info });
+    this.doing = { task: info, phase: 'probe' };
     let result: TaskResult;
     // Check mode applies nothing: nothing to retry, no real result for until.
     const policy = this.o.check ? undefined : retryPolicy(t.options);
@@ -248,10 +284,13 @@ export class HostRun {
       } else {
         result = { status: withTask.unreachable ? 'unreachable' : 'failed', changes: [], error: withTask, durationMs: 0 };
         if (withTask.unreachable) this.unreachable = true;
-        else this.failed = true;
+        else { this.failed = true; this.failedTask = t.name; }
       }
     }
+    this.doing = { phase: 'host' };
     result.durationMs = Math.round(performance.now() - t0);
+    if (carry.probeMs !== undefined) result.probeMs = Math.round(carry.probeMs);
+    if (carry.applyMs !== undefined) result.applyMs = Math.round(carry.applyMs);
     if (policy && carry.attempts) result.attempts = carry.attempts;
     this.count(result.status);
     this.o.emit({ type: 'task-end', task: info, result, check: this.o.check });
@@ -266,18 +305,32 @@ export class HostRun {
   private async attempt(t: Task, n: number, carry: AttemptCarry): Promise<{ value: TaskResult; attempt: TaskAttempt }> {
     carry.attempts = n;
     const useBatch = n === 1 && !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
-    const probed = useBatch ? this.batched.get(String(t.index)) : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
+    this.doing = { task: taskInfo(t), phase: 'probe' };
+    const p0 = performance.now();
+    const probed = useBatch ? this.batched.get(String(t.index))! : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
+    const probeMs = useBatch ? 0 : performance.now() - p0;
+    carry.probeMs = (carry.probeMs ?? 0) + probeMs;
+    if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined) {
+      // What a probe reads back for a secret (its content as base64, its checksum) is not shown.
+      const hidden = holdsSecret(t.args);
+      this.o.emit({ type: 'task-probe', task: taskInfo(t), stdout: hidden ? '' : probed.stdout, code: probed.code, batched: useBatch, durationMs: Math.round(probeMs), ...(hidden ? { hidden } : {}) });
+    }
+    this.doing = { task: taskInfo(t), phase: 'apply' };
     const notify = notifyList(t).filter((x) => !this.handlersDone.has(x));
     let applying = false;
+    let applyStart: number | undefined;
+    const applied = () => { if (applyStart !== undefined) carry.applyMs = (carry.applyMs ?? 0) + performance.now() - applyStart; };
     let out: OpOutcome;
     try {
       out = await runOp(t.op, t.args, this.transport!, {
         host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name, signal: this.o.signal,
         deferred: this.deferred.keys, deferredRun: this.deferred,
         reconnect: (ms, rebooted, signal) => this.reconnect(ms, rebooted, signal),
-        beforeApply: async () => { if (notify.length) await this.recordPending(notify); applying = true; },
+        beforeApply: async () => { applyStart = performance.now(); if (notify.length) await this.recordPending(notify); applying = true; },
       });
+      applied();
     } catch (e) {
+      applied();
       if (applying) {
         this.dirty = true;
         carry.changes ??= [{ what: `applied in part by attempt ${n}, which failed` }];
@@ -357,6 +410,11 @@ export class HostRun {
       const next = this.plan.handlers.find((h) => this.queued.has(h.name) && !done.has(h.name) && (!only || only.has(h.name)));
       if (!next) return;
       done.add(next.name);
+      if (next.skippedByTags) {
+        const kept = this.recorded.has(next.name) && !this.o.check ? '; it stays pending on the host and runs next time' : '';
+        for (const t of next.tasks) this.skip(t, `handler "${next.name}" was notified but --skip-tags skips it${kept}`);
+        continue;
+      }
       const force = this.o.forceHandlers === true && this.failed;
       if ((this.failed && !force) || this.unreachable || this.o.aborted()) {
         const why = this.o.aborted() ? 'the run was aborted' : `the host ${this.unreachable ? 'became unreachable' : 'failed'}`;

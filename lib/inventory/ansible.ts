@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { didYouMean } from '../did-you-mean.js';
 import { ShipshapeError } from '../errors.js';
+import { resolveKeyPaths } from './connection.js';
+import { expandHostPattern } from './host-range.js';
 import type { HostOptions, InventoryData } from './types.js';
-import { checkKeyName, checkLine, checkName, checkPort, isObject, Problems, sub } from './validate.js';
+import { checkKeyName, checkName, isObject, Problems, sub } from './validate.js';
 
 /**
  * Runs an Ansible dynamic inventory script with `--list` and reads its JSON.
@@ -27,6 +29,7 @@ export function runInventoryScript(file: string): unknown {
 }
 
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
+const YAML_FIX = 'an Ansible YAML inventory looks like all: { children: { web: { hosts: { web-01: { ansible_host: 10.0.0.5 } }, vars: { http_port: 80 } } } }, one key a line';
 const FIX = 'Ansible inventory JSON looks like { "web": { "hosts": ["web-01"], "vars": {}, "children": [] }, "_meta": { "hostvars": { "web-01": { "ansible_host": "10.0.0.5" } } } }';
 
 interface Group { hosts: string[]; vars: Record<string, unknown>; children: string[] }
@@ -49,12 +52,19 @@ function readGroups(p: Problems, list: Record<string, unknown>, hostvars: Record
     const { hosts, vars, children } = raw;
     if (Array.isArray(hosts)) hosts.forEach((h, i) => { if (checkName(p, sub(sub(at, 'hosts'), i), h)) g.hosts.push(h); });
     else if (isObject(hosts)) {
-      for (const [h, hv] of Object.entries(hosts)) {
-        if (!checkKeyName(p, sub(sub(at, 'hosts'), h), h, 'host name')) continue;
-        g.hosts.push(h);
-        if (hv === null) continue;
-        if (!isObject(hv)) p.add(sub(sub(at, 'hosts'), h), 'must be an object of host variables (or null)', hv);
-        else hostvars[h] = { ...hv, ...hostvars[h] };
+      for (const [pattern, hv] of Object.entries(hosts)) {
+        const hat = sub(sub(at, 'hosts'), pattern);
+        if (!checkKeyName(p, hat, pattern, 'host name')) continue;
+        // The static form (YAML, JSON files) takes Ansible's host patterns: web[01:10], web-01:2222.
+        const x = expandHostPattern(pattern);
+        if ('error' in x) { p.add(hat, x.error, undefined, false); continue; }
+        if (hv !== null && hv !== undefined && !isObject(hv)) { p.add(hat, 'must be an object of host variables (or null)', hv); continue; }
+        for (const h of x.names) {
+          if (!checkKeyName(p, hat, h, 'host name')) continue;
+          g.hosts.push(h);
+          const own = { ...(x.port === undefined ? {} : { ansible_port: x.port }), ...(hv ?? {}) };
+          if (Object.keys(own).length) hostvars[h] = { ...hostvars[h], ...own };
+        }
       }
     } else if (hosts !== undefined && hosts !== null) p.add(sub(at, 'hosts'), 'must be a list of host names, or an object of host name: variables', hosts);
     if (isObject(vars)) Object.assign(g.vars, vars);
@@ -92,74 +102,32 @@ function readHostvars(p: Problems, meta: unknown): Record<string, Record<string,
   return out;
 }
 
-/** How shipshape reaches a host, from its Ansible variables (checked, named with the host). */
-function connection(p: Problems, host: string, vars: Record<string, unknown>, dir: string): HostOptions {
-  const pick = (...keys: string[]) => {
-    const k = keys.find((x) => vars[x] !== undefined && vars[x] !== null);
-    return k === undefined ? undefined : [`${k} of host ${JSON.stringify(host)}`, vars[k]] as const;
-  };
-  const o: HostOptions = { vars };
-  const address = pick('ansible_host', 'ansible_ssh_host');
-  if (address && checkLine(p, address[0], address[1], true)) o.address = address[1];
-  const port = pick('ansible_port', 'ansible_ssh_port');
-  if (port) o.port = checkPort(p, port[0], port[1], true);
-  const user = pick('ansible_user', 'ansible_ssh_user');
-  if (user && checkLine(p, user[0], user[1], true)) o.user = user[1];
-  const key = pick('ansible_private_key_file', 'ansible_ssh_private_key_file');
-  if (key && checkLine(p, key[0], key[1])) o.privateKey = isAbsolute(key[1]) || key[1].startsWith('~') ? key[1] : resolve(dir, key[1]);
-  const conn = pick('ansible_connection');
-  if (conn && checkLine(p, conn[0], conn[1], true) && conn[1] === 'local') o.transport = 'local';
-  const become = pick('ansible_become');
-  if (become) {
-    const v = become[1];
-    const yes = v === true || (typeof v === 'string' && /^(true|yes|1)$/i.test(v));
-    const no = v === false || (typeof v === 'string' && /^(false|no|0)$/i.test(v));
-    if (yes || no) o.become = yes;
-    else p.add(become[0], 'must be true or false', v);
-  }
-  return o;
-}
-
 /**
- * Converts Ansible's inventory JSON (`hosts`, `vars`, `children`, `_meta.hostvars` with
- * ansible_host/port/user/private_key_file) into shipshape's inventory. Relative key paths
- * resolve from the inventory file's folder. Every malformed field is named in one error
- * (`inventory.py --list: web.hosts must be a list of host names, ...`).
+ * Converts Ansible's inventory JSON (`hosts`, `vars`, `children`, `_meta.hostvars`; the
+ * static form of YAML files too) into shipshape's inventory: groups with their own hosts,
+ * vars and children, hosts with their own vars. Connection variables (ansible_host, ...) are
+ * read when the inventory resolves; relative key paths resolve from the file's folder here.
+ * Every malformed field is named in one error (`inventory.py --list: web.hosts must be ...`).
  *
  * @example
- * fromAnsible('inventory.py', runInventoryScript('inventory.py')).hosts!['web-01']   // { address: '127.0.0.1', port: 22003, ... }
+ * fromAnsible('inventory.py', runInventoryScript('inventory.py')).groups!.web   // { hosts: ['web-01'], vars: {}, children: [] }
  */
-export function fromAnsible(file: string, list: unknown, source = file): InventoryData {
-  const p = new Problems(source);
+export function fromAnsible(file: string, list: unknown, source = file, lineOf?: (field: string) => number | undefined): InventoryData {
+  const p = new Problems(source, lineOf);
+  const fix = /\.ya?ml$/i.test(file) ? YAML_FIX : FIX;
   if (!isObject(list)) {
     p.add('the top level', 'must be an object of groups (and _meta)', list);
-    p.throwIfAny(FIX);
+    p.throwIfAny(fix);
   }
   const data = list as Record<string, unknown>;
   const hostvars = readHostvars(p, data._meta);
   const groups = readGroups(p, data, hostvars);
-  // children: a group holds its children's hosts too.
-  const expand = (name: string, seen: Set<string>): string[] => {
-    const g = groups.get(name);
-    if (!g || seen.has(name)) return [];
-    seen.add(name);
-    return [...new Set([...g.hosts, ...g.children.flatMap((c) => expand(c, seen))])];
-  };
-  const members: Record<string, string[]> = Object.create(null);
-  for (const name of groups.keys()) members[name] = expand(name, new Set());
-  const all = new Set<string>([...Object.keys(hostvars), ...Object.values(members).flat()]);
-  members.all = [...all];
+  p.throwIfAny(fix);
   const dir = dirname(resolve(file));
-  // Group variables in the order the groups came, then the host's own.
-  const groupsOf = new Map<string, string[]>();
-  for (const [g, list] of Object.entries(members)) for (const h of list) { const gs = groupsOf.get(h) ?? []; gs.push(g); groupsOf.set(h, gs); }
   const hosts: Record<string, HostOptions> = Object.create(null);
-  for (const h of all) {
-    const vars: Record<string, unknown> = {};
-    for (const g of groupsOf.get(h) ?? []) Object.assign(vars, groups.get(g)?.vars);
-    Object.assign(vars, hostvars[h]);
-    hosts[h] = connection(p, h, vars, dir);
-  }
-  p.throwIfAny(FIX);
-  return { hosts, groups: members };
+  for (const g of groups.values()) for (const h of g.hosts) hosts[h] = { vars: {} };
+  for (const [h, vars] of Object.entries(hostvars)) hosts[h] = { vars: resolveKeyPaths({ ...vars }, dir) };
+  const out: Record<string, { hosts: string[]; vars: Record<string, unknown>; children: string[] }> = Object.create(null);
+  for (const [name, g] of groups) out[name] = { hosts: [...new Set(g.hosts)], vars: resolveKeyPaths(g.vars, dir), children: [...new Set(g.children)] };
+  return { hosts, groups: out };
 }

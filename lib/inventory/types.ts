@@ -35,8 +35,23 @@ export interface HostOptions {
   vars?: Record<string, unknown>;
 }
 
-/** The inventory as an object: hosts with their options, groups with their members. */
+/**
+ * A group with its own variables and child groups, as Ansible's `{ hosts, vars, children }`.
+ * Its hosts get its variables (and its parents'), below their own; a child's hosts are
+ * the group's hosts too.
+ */
+export interface GroupData {
+  hosts?: string[];
+  vars?: Record<string, unknown>;
+  /** Names of the groups inside this one. */
+  children?: string[];
+}
+
+/**
+ * The inventory as an object: hosts with their options, groups with their members (a list
+ * of host names, or a {@link GroupData} with variables and children).
+ */
 export interface InventoryData {
   hosts?: Record<string, HostOptions>;
-  groups?: Record<string, string[]>;
+  groups?: Record<string, string[] | GroupData>;
 }

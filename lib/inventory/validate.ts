@@ -20,10 +20,15 @@ function shown(v: unknown): string {
 /** The problems found in one source, each `field problem (got value)`. */
 export class Problems {
   readonly list: string[] = [];
-  constructor(readonly source: string) {}
+  /**
+   * @param lineOf the line of a field in the file (YAML inventories): a problem then starts
+   *   with `line 7: `.
+   */
+  constructor(readonly source: string, private readonly lineOf?: (field: string) => number | undefined) {}
 
   add(field: string, problem: string, got?: unknown, withValue = true): void {
-    this.list.push(`${field} ${problem}${withValue ? ` (got ${shown(got)})` : ''}`);
+    const line = this.lineOf?.(field);
+    this.list.push(`${line ? `line ${line}: ` : ''}${field} ${problem}${withValue ? ` (got ${shown(got)})` : ''}`);
   }
 
   /** A problem that is not about a value: a bad key (`hosts["web 01"]: a host name must be ...`). */
@@ -105,6 +110,8 @@ export function checkLine(p: Problems, field: string, v: unknown, oneWord = fals
   return true;
 }
 
+const GROUP_KEYS = ['hosts', 'vars', 'children'];
+
 // Every HostOptions key: tsc refuses this list when the interface gains or loses one.
 const HOST_KEYS: { readonly [K in keyof HostOptions]-?: true } = {
   transport: true, address: true, port: true, user: true, privateKey: true, passphrase: true, become: true,
@@ -168,16 +175,24 @@ export function checkInventoryData(data: unknown, source: string): InventoryData
     else for (const [name, o] of Object.entries(d.hosts)) if (checkKeyName(p, sub('hosts', name), name, 'host name')) checkHostOptions(p, sub('hosts', name), o);
   }
   if (d.groups !== undefined) {
-    if (!isObject(d.groups)) p.add('groups', 'must be an object of group name: [host names]', d.groups);
+    if (!isObject(d.groups)) p.add('groups', 'must be an object of group name: [host names] or { hosts, vars, children }', d.groups);
     else {
       for (const [name, members] of Object.entries(d.groups)) {
         const at = sub('groups', name);
         if (!checkKeyName(p, at, name, 'group name')) continue;
-        if (!Array.isArray(members)) { p.add(at, 'must be a list of host names', members); continue; }
-        members.forEach((m, i) => checkName(p, sub(at, i), m));
+        if (Array.isArray(members)) { members.forEach((m, i) => checkName(p, sub(at, i), m)); continue; }
+        if (!isObject(members)) { p.add(at, 'must be a list of host names, or { hosts, vars, children }', members); continue; }
+        for (const k of Object.keys(members)) if (!GROUP_KEYS.includes(k)) p.add(sub(at, k), `is not part of a group${didYouMean(k, GROUP_KEYS) || ' (a group has hosts, vars and children)'}`, undefined, false);
+        for (const k of ['hosts', 'children'] as const) {
+          const list = members[k];
+          if (list === undefined) continue;
+          if (!Array.isArray(list)) p.add(sub(at, k), `must be a list of ${k === 'hosts' ? 'host' : 'group'} names`, list);
+          else list.forEach((m, i) => checkName(p, sub(sub(at, k), i), m));
+        }
+        if (members.vars !== undefined && !isObject(members.vars)) p.add(sub(at, 'vars'), 'must be an object of variables', members.vars);
       }
     }
   }
-  p.throwIfAny('an inventory object looks like { hosts: { "web-01": { address: "10.0.0.5", user: "deploy" } }, groups: { web: ["web-01"] } }');
+  p.throwIfAny('an inventory object looks like { hosts: { "web-01": { address: "10.0.0.5", user: "deploy" } }, groups: { web: ["web-01"], db: { hosts: ["db-01"], vars: { port: 5432 }, children: [] } } }');
   return d as InventoryData;
 }

@@ -10,7 +10,7 @@ import { quote } from '../transport/quote.js';
 import type { ArgType, OpSpec } from './types.js';
 
 /** Options every operation takes; `Target.add` keeps them apart from the op's args. */
-export const COMMON_OPTIONS = ['notify', 'when', 'become', 'name', 'retries', 'delay', 'until'] as const;
+export const COMMON_OPTIONS = ['notify', 'when', 'become', 'name', 'tags', 'retries', 'delay', 'until'] as const;
 
 const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !isSecret(v);
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');

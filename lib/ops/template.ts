@@ -117,9 +117,22 @@ function hasPartial(tokens: Token[]): boolean {
   return tokens.some((t) => t[0] === '>' || (t[4] !== undefined && hasPartial(t[4])));
 }
 
+/** A record keyed by what the host has (packages, users): validation cannot know its keys, so it has all. */
+const anyKey = (): Record<string, unknown> => new Proxy(Object.create(null) as Record<string, unknown>, {
+  has: (_, k) => typeof k === 'string',
+  get: (_, k) => (typeof k === 'string' ? anyKey() : undefined),
+});
+
 /** Facts as validation knows them: every key, no values (those come from the host). */
 function factsSkeleton(vars: Record<string, unknown>): Facts {
-  return { hostname: '', os: { id: '', versionId: '', codename: '' }, arch: '', init: 'sysvinit', cpus: 1, user: '', vars };
+  const route = { interface: '', gateway: '', address: '' };
+  return {
+    hostname: '', os: { id: '', versionId: '', codename: '' }, arch: '', init: 'sysvinit', serviceManager: 'unknown', cpus: 1, user: '', vars,
+    memory: { totalMb: 0, availableMb: 0, swapTotalMb: 0, swapFreeMb: 0 },
+    network: { interfaces: anyKey() as Facts['network']['interfaces'], defaultIpv4: route, defaultIpv6: route },
+    mounts: [], blockDevices: [], packages: anyKey() as Facts['packages'], users: anyKey() as Facts['users'], groups: anyKey() as Facts['groups'],
+    python: { path: '', version: '' },
+  };
 }
 
 /** The view with secrets revealed; `secret` says whether any was. */

@@ -1,15 +1,22 @@
 import type { CallSite, ShipshapeError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { Become } from '../transport/types.js';
+import type { ExtendedFacts, ServiceManager } from './fact-types.js';
 
-/** What the engine knows about a host at run time; `when` callbacks receive it. */
-export interface Facts {
+/**
+ * What the engine knows about a host at run time; `when` callbacks receive it. The extended
+ * fields (memory, network, ...) are gathered only when the plan may read them; reading one
+ * that was not throws an error naming the host and the field.
+ */
+export interface Facts extends ExtendedFacts {
   hostname: string;
   /** From /etc/os-release: `debian`, `ubuntu`, ... */
   os: { id: string; versionId: string; codename: string };
   arch: string;
-  /** The init system services are managed with. */
+  /** The init system services are managed with: systemd, else sysvinit (`service`). */
   init: 'systemd' | 'sysvinit';
+  /** What manages services, told apart more finely than `init`. */
+  serviceManager: ServiceManager;
   cpus: number;
   /** The login user of the connection. */
   user: string;
@@ -26,6 +33,12 @@ export interface CommonOptions {
   become?: Become;
   /** How the task is shown in output. */
   name?: string;
+  /**
+   * Names to select the task by with `--tags` / `--skip-tags` (plain words). `always` runs it
+   * unless it is skipped by name; `never` only when one of its other tags is asked for.
+   * @example host('web-01').template('app.conf.mustache', '/etc/app.conf', { tags: ['config', 'app'] })
+   */
+  tags?: string | string[];
   /**
    * When the task fails (its probe, diff or apply), run it again up to this many more times,
    * `delay` seconds apart, probing afresh each time (so what an attempt left half done is

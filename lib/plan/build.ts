@@ -13,10 +13,15 @@ import { duplicateHandlerProblem, sameHandler } from './handlers.js';
 import type { HandlerPlan, HostPlan, Plan, PlanProblem, Segment, Task } from './types.js';
 import { findCycle } from './cycles.js';
 import { nameProblem } from '../report/escape.js';
+import { selectByTags } from './tags-select.js';
 
 export interface BuildOptions {
   /** Host or group names; only these hosts run. */
   limit?: string[];
+  /** Only tasks with one of these tags run (Ansible's --tags; see lib/plan/tags.ts). */
+  tags?: string[];
+  /** Tasks with one of these tags are left out (--skip-tags). */
+  skipTags?: string[];
 }
 
 /** How a target is named in messages and in `Task.target`: `group webservers`. */
@@ -83,7 +88,7 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
   for (const name of selected) {
     const targets = targetsOf.get(name)!;
     const options: HostOptions = { ...inv.hosts.get(name), ...project.hostTargets.get(name)?.options };
-    options.vars = { ...inv.hosts.get(name)?.vars, ...project.hostTargets.get(name)?.options.vars };
+    options.vars = inv.varsOf(name, project.hostTargets.get(name)?.options.vars);
     const entries = targets.flatMap((t) => t.ops).sort((a, b) => a.seq - b.seq);
     const tasks = entries.map((e, i) => {
       const t = makeTask(e, name, i, options, undefined);
@@ -98,8 +103,11 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
         name: decl.name,
         callSite: decl.callSite,
         tasks: decl.ops.map((e, i) => makeTask(e, name, i, options, decl.name)),
+        tags: decl.tags,
       };
       const first = seen.get(decl.name);
+      // One handler declared twice (a recipe used twice): it has the tags of both.
+      if (first && decl.tags.length) first.plan.tags = [...new Set([...first.plan.tags ?? [], ...decl.tags])];
       if (!first) {
         seen.set(decl.name, { decl, plan });
         handlers.push(plan);
@@ -116,8 +124,10 @@ export function buildPlan(project: Project, o: BuildOptions = {}): { plan: Plan;
 
   for (const c of clashes.values()) problems.push(duplicateHandlerProblem(c.first, c.second, c.hosts));
   for (const h of hosts) validateHost(h, problems, recipeFailed.has(h.name));
+  // After validation: a task left out by tags must still be a valid one.
+  const leftOutByTags = selectByTags(project, hosts, { tags: o.tags, skipTags: o.skipTags }, problems);
   const segments = buildSegments(hosts, declaredBy, groupMembers, problems);
-  return { plan: { hosts, segments }, problems };
+  return { plan: { hosts, segments, ...(leftOutByTags ? { leftOutByTags } : {}) }, problems };
 }
 
 function makeTask(e: OpEntry, host: string, index: number, hostOpts: HostOptions, handler: string | undefined): Task {

@@ -31,6 +31,10 @@ export interface HandlerPlan {
   name: string;
   tasks: Task[];
   callSite?: CallSite;
+  /** Its tags (see `Target.handler`). */
+  tags?: string[];
+  /** `--skip-tags` names one of its tags: notified, it does not run (and stays pending on the host). */
+  skippedByTags?: boolean;
 }
 
 export interface HostPlan {
@@ -57,6 +61,8 @@ export interface Segment {
 export interface Plan {
   hosts: HostPlan[];
   segments: Segment[];
+  /** Tasks (over all hosts) that `--tags` / `--skip-tags` left out of the plan. */
+  leftOutByTags?: number;
 }
 
 export interface PlanProblem {

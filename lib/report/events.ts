@@ -28,6 +28,11 @@ export interface TaskResult {
   stdout?: string;
   /** Attempts made, when the task has `retries` or `until` (1 when the first one did). */
   attempts?: number;
+  /** Skipped because an earlier task of the host failed: that task's name. */
+  afterFailureOf?: string;
+  /** Time its probe took (0 when the batched probe served it) and its apply, over all attempts. */
+  probeMs?: number;
+  applyMs?: number;
   durationMs: number;
 }
 
@@ -48,20 +53,31 @@ export interface RunSummary {
   check: boolean;
   /** The run was aborted (Ctrl-C or the signal): tasks not started were skipped. */
   aborted: boolean;
+  /** Hosts of batches that did not start because a rollout (`serial`) was stopped. */
+  notStarted?: string[];
   durationMs: number;
 }
 
 /** What the engine tells reporters. The engine never prints. */
 export type EngineEvent =
   | { type: 'plan-invalid'; problems: PlanProblem[] }
-  | { type: 'run-start'; hosts: string[]; tasks: number; check: boolean; diff: boolean }
+  /** `leftOutByTags`: tasks --tags / --skip-tags left out of the plan (not counted in `tasks`). */
+  | { type: 'run-start'; hosts: string[]; tasks: number; check: boolean; diff: boolean; leftOutByTags?: number }
+  /** With `serial`: batch `batch` of `batches` starts on these hosts. */
+  | { type: 'batch-start'; batch: number; batches: number; hosts: string[] }
+  /**
+   * With `serial`: batch `batch` ended with `failed` hosts failed or unreachable, which stops
+   * the rollout; `notStarted` are the hosts of the remaining batches. `reason` is one line.
+   */
+  | { type: 'rollout-stopped'; batch: number; failed: string[]; notStarted: string[]; reason: string }
   | { type: 'host-start'; host: string }
   | { type: 'host-unreachable'; host: string; error: ShipshapeError }
   /**
    * Handlers notified in an earlier run that did not run to success: they run in this one.
-   * `undeclared` are recorded names this plan has no handler for (left recorded).
+   * `undeclared` are recorded names this plan has no handler for (left recorded), and
+   * `skippedByTags` those --skip-tags skips (left recorded too).
    */
-  | { type: 'handlers-pending'; host: string; names: string[]; undeclared: string[] }
+  | { type: 'handlers-pending'; host: string; names: string[]; undeclared: string[]; skippedByTags?: string[] }
   | { type: 'warning'; host?: string; message: string }
   | { type: 'task-start'; task: TaskInfo }
   /**
@@ -70,6 +86,25 @@ export type EngineEvent =
    */
   | { type: 'task-retry'; task: TaskInfo; attempt: number; attempts: number; delayMs: number; reason: string }
   | { type: 'task-end'; task: TaskInfo; result: TaskResult; check: boolean }
+  /**
+   * A command about to go to a host (`-v` shows it), unredacted: reporters redact. `task` is
+   * the task it serves; none for the host's own work (pending-handler bookkeeping, deferred
+   * commands at its end). `become` is the user it runs as, when not the login user.
+   */
+  | { type: 'command'; host: string; task?: TaskInfo; phase: 'probe' | 'apply' | 'host'; command: string; become?: string }
+  /** A file about to be written on a host (`-v`): its path and size. */
+  | { type: 'upload'; host: string; task?: TaskInfo; path: string; bytes: number; become?: string }
+  /**
+   * The probes of a host's tasks sent as one script before its first task (`-v` shows it,
+   * `-vv` with sizes and time): `probes` task probes in it, `answered` came back (the rest
+   * were too large for one script and probe on their own).
+   */
+  | { type: 'probe-batch'; host: string; probes: number; answered: number; scriptBytes: number; outputBytes: number; durationMs: number }
+  /**
+   * What a task's probe printed (`-vv`): from the batched probe, or run just now in `durationMs`.
+   * `hidden`: the task holds a secret, so its output is left out (`stdout` is empty).
+   */
+  | { type: 'task-probe'; task: TaskInfo; stdout: string; code: number; batched: boolean; durationMs: number; hidden?: boolean }
   | { type: 'host-end'; host: string; stats: HostStats }
   | { type: 'run-end'; summary: RunSummary };
 

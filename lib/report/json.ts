@@ -77,6 +77,8 @@ export function jsonReporter(file: string, o: JsonReporterOptions = {}): Reporte
   const unreachable: Record<string, string> = {};
   const pendingHandlers: Record<string, string[]> = {};
   const warnings: { host?: string; message: string }[] = [];
+  const batches: string[][] = [];
+  let rolloutStopped: { batch: number; failed: string[]; reason: string } | undefined;
   let diff = o.diff ?? false;
   const onError = o.onError ?? ((m: string) => { process.stderr.write(escapeText(redact(m)) + '\n'); });
   return (e: EngineEvent) => {
@@ -87,13 +89,17 @@ export function jsonReporter(file: string, o: JsonReporterOptions = {}): Reporte
       tasks.push({ ...e.task, status, reason, wouldFail, uncertain, attempts, durationMs, error: error?.explain(), changes: changes.map((c) => reported(c, diff)) });
     } else if (e.type === 'handlers-pending') {
       pendingHandlers[e.host] = e.names;
+    } else if (e.type === 'batch-start') {
+      batches.push(e.hosts);
+    } else if (e.type === 'rollout-stopped') {
+      rolloutStopped = { batch: e.batch, failed: e.failed, reason: e.reason };
     } else if (e.type === 'warning') {
       warnings.push({ host: e.host, message: e.message });
     } else if (e.type === 'host-unreachable') {
       unreachable[e.host] = e.error.explain();
     } else if (e.type === 'run-end' || e.type === 'plan-invalid') {
       const summary: RunSummary | undefined = e.type === 'run-end' ? e.summary : undefined;
-      const doc = redactDeep({ summary, problems: e.type === 'plan-invalid' ? e.problems : undefined, unreachable, pendingHandlers, warnings, tasks });
+      const doc = redactDeep({ summary, problems: e.type === 'plan-invalid' ? e.problems : undefined, unreachable, pendingHandlers, warnings, ...(batches.length ? { batches, rolloutStopped } : {}), tasks });
       try {
         writeFileSync(file, JSON.stringify(doc, (k, v) => (k === 'callSite' && v ? `${v.file}:${v.line}:${v.column}` : v), 2) + '\n');
       } catch (err) {

@@ -6,6 +6,7 @@ import { escapeLine, escapeText } from './escape.js';
 import type { EngineEvent, Reporter, TaskResult } from './events.js';
 import { recap } from './recap.js';
 import { redact } from './redact.js';
+import { batchLine, commandLine, hostOf, probeLines, quietShows, TaskDetail, timingLine, verbosityOf, writesNow } from './detail.js';
 
 export interface PlainReporterOptions {
   write?: (text: string) => void;
@@ -14,6 +15,10 @@ export interface PlainReporterOptions {
   diff?: boolean;
   /** Print lines for ok and skipped tasks too (default: yes). */
   verbose?: boolean;
+  /** 1 (`-v`): the commands sent to hosts, under each task; 2 (`-vv`): also probe output and timings. */
+  verbosity?: number;
+  /** Only problems, warnings, failures and the recap (`--quiet`). */
+  quiet?: boolean;
 }
 
 function statusText(r: TaskResult, check: boolean): string {
@@ -48,7 +53,9 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
     write((status ? paint(status, safe) : safe) + '\n');
   };
   let checking = false;
-  return (e: EngineEvent) => {
+  const level = verbosityOf(o);
+  const detail = new TaskDetail();
+  const report = (e: EngineEvent) => {
     switch (e.type) {
       case 'plan-invalid':
         out(`The plan is invalid (${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}); no host was contacted:`);
@@ -61,11 +68,19 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         break;
       case 'run-start':
         checking = e.check;
-        out(`${e.check ? 'Checking' : 'Deploying'} ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}, ${e.tasks} task${e.tasks === 1 ? '' : 's'}${e.check ? ' (check mode: nothing is changed)' : ''}`);
+        out(`${e.check ? 'Checking' : 'Deploying'} ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'}, ${e.tasks} task${e.tasks === 1 ? '' : 's'}` +
+          `${e.leftOutByTags ? ` (${e.leftOutByTags} left out by tags)` : ''}${e.check ? ' (check mode: nothing is changed)' : ''}`);
+        break;
+      case 'batch-start':
+        out(`batch ${e.batch}/${e.batches}: ${e.hosts.map(shown).join(', ')}`);
+        break;
+      case 'rollout-stopped':
+        line('failed', `rollout stopped: ${e.reason}; not started: ${e.notStarted.map(shown).join(', ')}`);
         break;
       case 'handlers-pending':
         if (e.names.length) line('changed', `${shown(e.host)} | handlers pending from an earlier run: ${e.names.map(shown).join(', ')} | ${checking ? 'would run' : e.names.length === 1 ? 'it runs in this one' : 'they run in this one'}`);
         if (e.undeclared.length) line(undefined, `${shown(e.host)} | recorded as pending but not declared by this plan (left recorded): ${e.undeclared.map(shown).join(', ')}`);
+        if (e.skippedByTags?.length) line(undefined, `${shown(e.host)} | pending from an earlier run, but --skip-tags skips it (left recorded): ${e.skippedByTags.map(shown).join(', ')}`);
         break;
       case 'warning':
         write(paint('changed', escapeText(redact(`${e.host ? `${shown(e.host)} | ` : ''}warning: ${e.message}`))) + '\n');
@@ -87,6 +102,9 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
         const unsure = r.uncertain ? ` | cannot know yet: ${r.uncertain}` : '';
         const tries = r.attempts && r.attempts > 1 ? ` | ${r.attempts} attempts` : '';
         line(r.status, `${shown(e.task.host)} | ${label} | ${statusText(r, e.check)}${extra}${unsure}${tries}`);
+        // Kept while the task ran (already redacted and escaped); shown under its line.
+        const timing = level >= 2 ? timingLine(r) : undefined;
+        for (const l of [...detail.take(e.task.id), ...(timing ? [`    ${timing}`] : [])]) write(c.dim(l) + '\n');
         if (o.diff && r.status === 'changed') {
           for (const c of r.changes) {
             // Already redacted and escaped line by line (and maybe coloured).
@@ -99,11 +117,38 @@ export function plainReporter(o: PlainReporterOptions = {}): Reporter {
       }
       case 'run-end':
         out('');
-        out(recap(e.summary.hosts));
+        out(recap(e.summary.hosts, e.summary.notStarted));
         out(`${e.summary.ok ? 'done' : e.summary.aborted ? 'ABORTED' : 'FAILED'} in ${(e.summary.durationMs / 1000).toFixed(2)}s${e.summary.check ? ' (check mode)' : ''}`);
         break;
       default:
         break;
     }
+  };
+  return (e: EngineEvent) => {
+    // The tasks a failure skipped make one line, written when something else happens on the host.
+    if (e.type === 'task-end' && e.result.afterFailureOf !== undefined) { detail.skipped(e.task.host, e.result.afterFailureOf); return; }
+    const skips = writesNow(e, level) ? detail.takeSkips(hostOf(e)) : [];
+    if (level >= 0) for (const l of skips) write(paint('skipped', l) + '\n');
+    if (level < 0 && !quietShows(e)) return;
+    switch (e.type) {
+      case 'command': case 'upload':
+        if (level < 1) return;
+        if (e.task) detail.add(e.task.id, commandLine(e));
+        else line(undefined, `${shown(e.host)} | ${commandLine(e)}`);
+        return;
+      case 'task-probe':
+        if (level >= 2) detail.add(e.task.id, ...probeLines(e));
+        return;
+      case 'probe-batch':
+        if (level >= 1) line(undefined, `${shown(e.host)} | ${batchLine(e, level)}`);
+        return;
+      case 'task-end':
+        // A line not shown (ok and skipped, with `verbose: false`) takes its details with it.
+        if (o.verbose === false && (e.result.status === 'ok' || e.result.status === 'skipped')) detail.take(e.task.id);
+        break;
+      default:
+        break;
+    }
+    report(e);
   };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createProject } from '../../lib/dsl/project.js';
 import { buildPlan } from '../../lib/plan/build.js';
 import type { Facts } from '../../lib/ops/types.js';
+import { withFacts } from '../../lib/engine/facts.js';
 import type { Task } from '../../lib/plan/types.js';
 import type { WaitForArgs } from '../../lib/ops/wait-for.js';
 import { webapp, type WebappParams } from '../../recipes/webapp/index.js';
@@ -15,7 +16,7 @@ import { tmpDir } from '../support/tmp.js';
 
 const SEED = fileURLToPath(new URL('../e2e/seed-playbook/web/files/', import.meta.url));
 const seedFile = (name: string) => readFileSync(join(SEED, name), 'utf8');
-const facts: Facts = { hostname: 'h', os: { id: 'debian', versionId: '12', codename: 'bookworm' }, arch: 'x86_64', init: 'sysvinit', cpus: 2, user: 'vagrant', vars: {} };
+const facts: Facts = withFacts({ hostname: 'h', os: { id: 'debian', versionId: '12', codename: 'bookworm' }, arch: 'x86_64', init: 'sysvinit', serviceManager: 'sysvinit', cpus: 2, user: 'vagrant', vars: {} });
 
 function plan(params: WebappParams = {}) {
   const p = createProject();

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Action, Change, Diff, Facts, OpContext, OpSpec, Probed } from '../../lib/ops/types.js';
+import { withFacts } from '../../lib/engine/facts.js';
 
 type Match = string | RegExp;
 
@@ -36,15 +37,16 @@ export interface OpCase<A> {
   };
 }
 
-export const defaultFacts: Facts = {
+export const defaultFacts: Facts = withFacts({
   hostname: 'web-01',
   os: { id: 'debian', versionId: '12', codename: 'bookworm' },
   arch: 'x86_64',
   init: 'sysvinit',
+  serviceManager: 'sysvinit',
   cpus: 2,
   user: 'root',
   vars: {},
-};
+});
 
 function matches(actual: string | undefined, want: Match): boolean {
   if (actual === undefined) return false;

@@ -18,12 +18,14 @@ export interface Run { result: DeployResult; byName: Map<string, TaskResult>; ev
 export function labSuite(test: Test, name: string, port: number, setup: (h: LabHost) => Promise<void> = async () => undefined, teardown: () => Promise<void> = async () => undefined) {
   const cluster = { nodes: [{ host_name: name, port_mappings: [{ guest_port: 22, host_port: port, host_ip: '127.0.0.1' }] }] };
   let host: LabHost | undefined;
+  let clusterFile = '';
   let release: () => void = () => undefined;
   let lab: Promise<void> | undefined;
   beforeAll(test, 'lab up', () => new Promise<void>((ready, fail) => {
     const held = new Promise<void>((r) => { release = r; });
-    lab = withLab(cluster, async (hosts) => {
+    lab = withLab(cluster, async (hosts, file) => {
       host = hosts[0]!;
+      clusterFile = file;
       try { await setup(host); } catch (e) { fail(e); return; }
       ready();
       await held;
@@ -37,6 +39,8 @@ export function labSuite(test: Test, name: string, port: number, setup: (h: LabH
   });
   return {
     host: () => host!,
+    /** The cluster.json the lab was brought up from (an inventory for `shipshape -i`). */
+    clusterFile: () => clusterFile,
     on: async (cmd: string) => { const r = await ssh(host!, cmd); return { ...r, out: r.stdout.trim() }; },
     target: (p: Project) => p.host(name, { address: host!.address, port: host!.port, user: host!.user, privateKey: host!.privateKey, become: true }),
   };

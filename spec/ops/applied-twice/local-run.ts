@@ -5,19 +5,21 @@ import * as assert from 'uvu/assert';
 import { snapshot, tmpDir } from '../../support/tmp.js';
 import { LocalTransport } from '../../../lib/transport/local.js';
 import { runOp, type OpOutcome } from '../../../lib/engine/run-op.js';
+import { withFacts } from '../../../lib/engine/facts.js';
 import type { Facts, OpSpec, Probed } from '../../../lib/ops/types.js';
 
 export const transport = new LocalTransport('localhost');
 
-export const localFacts: Facts = {
+export const localFacts: Facts = withFacts({
   hostname: hostname(),
   os: { id: 'debian', versionId: '12', codename: 'bookworm' },
   arch: process.arch === 'x64' ? 'x86_64' : process.arch,
   init: 'sysvinit',
+  serviceManager: 'sysvinit',
   cpus: 2,
   user: 'root',
   vars: { app: 'webapp' },
-};
+});
 
 export interface RunOptions {
   check?: boolean;
