@@ -9,6 +9,7 @@ import { accountsOf, accountsProbe, missingAccounts, parseAccounts } from './acc
 import { clearPendingScript, parsePending, readPendingScript, recordPendingScript } from './pending.js';
 import { batchScript } from './probe-batch.js';
 import { Deferred } from './deferred.js';
+import { ChangeTracker } from './footprint.js';
 import { probeOp, runOp, type OpOutcome } from './run-op.js';
 import { withRetries, retryPolicy } from './retry.js';
 import { watchTransport } from './watched-transport.js';
@@ -58,8 +59,8 @@ export class HostRun {
   private facts?: Facts;
   private batched = new Map<string, Probed>();
   private batchBecome?: Become;
-  /** Something changed since the batched probe ran: later tasks probe again. */
-  private dirty = false;
+  /** What changed since the batched probe ran: which later tasks must probe again. */
+  private changes = new ChangeTracker([]);
   private readonly queued = new Set<string>();
   /** Check mode: the users and groups tasks name that exist on the host. */
   private accounts = { users: new Set<string>(), groups: new Set<string>() };
@@ -101,7 +102,7 @@ export class HostRun {
     const started = Date.now();
     const old = this.transport;
     this.transport = undefined;
-    this.dirty = true;
+    this.changes.changedEverything();
     await old?.close().catch(() => undefined);
     let last = 'it did not answer';
     for (;;) {
@@ -141,8 +142,10 @@ export class HostRun {
       const script = accountsProbe({ users: all.flatMap((a) => a.users), groups: all.flatMap((a) => a.groups) });
       if (script) probes.push({ key: 'accounts', script });
     }
-    for (const t of this.plan.tasks) {
-      if (!sameBecome(t.become, this.batchBecome)) continue;
+    const batchable = this.plan.tasks.filter((t) => sameBecome(t.become, this.batchBecome));
+    this.changes = new ChangeTracker(batchable);
+    probes.push(...this.changes.probes());
+    for (const t of batchable) {
       const s = t.op.probe(t.args, { baseDir: t.baseDir });
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
@@ -166,6 +169,7 @@ export class HostRun {
     results.delete('facts');
     results.delete('pending');
     results.delete('accounts');
+    this.changes.read(results);
     this.batched = results;
   }
 
@@ -304,7 +308,7 @@ export class HostRun {
    */
   private async attempt(t: Task, n: number, carry: AttemptCarry): Promise<{ value: TaskResult; attempt: TaskAttempt }> {
     carry.attempts = n;
-    const useBatch = n === 1 && !this.dirty && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
+    const useBatch = n === 1 && this.changes.batchValid(t) && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
     this.doing = { task: taskInfo(t), phase: 'probe' };
     const p0 = performance.now();
     const probed = useBatch ? this.batched.get(String(t.index))! : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
@@ -332,12 +336,12 @@ export class HostRun {
     } catch (e) {
       applied();
       if (applying) {
-        this.dirty = true;
+        this.changes.changedBy(t);
         carry.changes ??= [{ what: `applied in part by attempt ${n}, which failed` }];
       }
       throw e;
     }
-    if (out.changed && !this.o.check) this.dirty = true;
+    if (out.changed && !this.o.check) this.changes.changedBy(t);
     const earlier = !out.changed ? carry.changes : undefined;
     if (out.changed || earlier) for (const x of notify) this.queued.add(x);
     if (out.changed && !this.o.check) carry.changes = out.diff.changes;

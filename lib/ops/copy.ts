@@ -75,6 +75,9 @@ export const copyOp: OpSpec<CopyArgs> = {
 
   // The probe depends on what src is locally: one file's state, or the state of exactly the
   // paths a directory copy would write (never the whole remote tree).
+  // dest may be a folder that receives the file, or the root of a mirrored tree.
+  footprint: (a) => [{ path: a.dest, subtree: true }],
+
   probe(a, ctx?: ProbeContext) {
     const local = resolve(ctx?.baseDir ?? process.cwd(), a.src);
     try {

@@ -61,6 +61,8 @@ export const fileOp: OpSpec<FileArgs> = {
   },
 
   probe: (a) => contentProbe(a.path),
+  // A link or a removal changes what every path below it means.
+  footprint: (a) => [{ path: a.path, subtree: stateOf(a) === 'link' || stateOf(a) === 'absent' }],
 
   diff(a, probed, ctx) {
     const state = parseContentProbe(probed.stdout);

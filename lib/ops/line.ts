@@ -155,6 +155,7 @@ export const lineOp: OpSpec<LineArgs> = {
   },
 
   probe: (a) => contentProbe(a.path, LINE_LIMIT),
+  footprint: (a) => [{ path: a.path }],
 
   diff(a, probed, ctx) {
     const state = parseContentProbe(probed.stdout);

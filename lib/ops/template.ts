@@ -195,6 +195,7 @@ export const templateOp: OpSpec<TemplateArgs> = {
   },
 
   probe: (a) => contentProbe(a.dest),
+  footprint: (a) => [{ path: a.dest }],
 
   diff(a, probed, ctx) {
     const text = readTemplate(a.src, ctx.baseDir);

@@ -108,6 +108,12 @@ export interface Diff {
   data?: unknown;
 }
 
+/** A path an op reads and may change; `subtree` when it may reach what is below the path too. */
+export interface Footprint {
+  path: string;
+  subtree?: boolean;
+}
+
 /** A step of apply: a command, or a file upload. Pure data, so apply is table-tested. */
 export type Action =
   | {
@@ -198,6 +204,12 @@ export interface OpSpec<A> {
   probe(args: A, ctx: { baseDir: string }): string | undefined;
   diff(args: A, probed: Probed, ctx: OpContext): Diff | Promise<Diff>;
   apply(args: A, diff: Diff, ctx: OpContext): Action[];
+  /**
+   * The paths this op's probe reads and its apply may change, when it knows them (file,
+   * template, copy, line): a change elsewhere leaves its batched probe valid. Ops without one
+   * may be affected by, and may affect, anything on the host.
+   */
+  footprint?(args: A): Footprint[];
 }
 
 /** A task as the plan holds it: an op, its arguments and where it was declared. */

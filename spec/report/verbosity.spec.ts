@@ -85,9 +85,9 @@ test('-v shows every command and upload under its task, one per line, and the ba
     const { lines, transports } = await run(failing(dir), { verbosity: 1 });
     const sent = transports[0]!.calls;
     assert.match(lines.join('\n'), /box \| batched probe: 3 task probes and the facts in one script \(\d/);
-    // The directory changed, so the file's task probes again: its probe, then its upload.
+    // The directory changed, but not the file in it: the batched probe holds, only the upload goes.
     const conf = under(lines, `file ${join(dir, 'd', 'conf')}`);
-    assert.ok(conf.some((l) => l.startsWith('$ ') && l.includes(`stat -c`)), conf.join('\n'));
+    assert.not.ok(conf.some((l) => l.startsWith('$ ') && l.includes(`stat -c`)), conf.join('\n'));
     assert.equal(conf.filter((l) => l.startsWith('put ')), [`put ${join(dir, 'd', 'conf')} (10 bytes)`]);
     assert.equal(under(lines, 'boom'), ['$ echo about to fail; exit 3']);
     // Every command the transport saw is shown, except the batched script (shown as its line).
