@@ -105,7 +105,8 @@ export function guardsDiff(g: Guards, stdout: string, shown: string): Diff {
   const verdict = (splitSections(stdout).guards ?? '').trim();
   if (verdict === 'skip creates') return { changes: [], noop: `${guardPath(g, g.creates!)} exists` };
   if (verdict === 'skip removes') return { changes: [], noop: `${guardPath(g, g.removes!)} does not exist` };
-  if (verdict === 'skip unless') return { changes: [], noop: `unless succeeded: ${unlessScript(g)}` };
+  // A long script is shown by its first line (a comment saying what it checks reads well there).
+  if (verdict === 'skip unless') return { changes: [], noop: `unless succeeded: ${oneLine(unlessScript(g))}` };
   const why = [
     g.creates !== undefined ? `${guardPath(g, g.creates)} does not exist` : '',
     g.removes !== undefined ? `${guardPath(g, g.removes)} exists` : '',

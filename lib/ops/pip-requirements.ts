@@ -17,6 +17,8 @@ export interface Requirement {
   name: string;
   /** `[op, version]` pairs, all of which must hold. */
   specifiers: [string, string][];
+  /** The environment marker after `;`, as written (`python_version < "3.10"`); only pip evaluates it. */
+  marker?: string;
 }
 
 const SPEC = /^(===|==|!=|~=|>=|<=|>|<)\s*([A-Za-z0-9.*+!_-]+)$/;
@@ -55,7 +57,11 @@ export function parseRequirement(spec: string): Requirement | undefined {
   if (s[i] === '@') {
     // `name @ url`: only pip can judge the url.
     const u = skipSpaces(s, i + 1);
-    return u < s.length ? { spec, name: normalizeName(name), specifiers: [] } : undefined;
+    if (u >= s.length) return undefined;
+    // PEP 508: a marker after a URL follows white space, since `;` may be part of the URL.
+    const m = /\s;/.exec(s.slice(u));
+    const marker = m ? s.slice(u + m.index + 2).trim() : '';
+    return { spec, name: normalizeName(name), specifiers: [], ...(marker ? { marker } : {}) };
   }
   if (!isAlnum(name[name.length - 1]!)) return undefined;
   const semi = s.indexOf(';', i);
@@ -68,7 +74,8 @@ export function parseRequirement(spec: string): Requirement | undefined {
       specifiers.push([sm[1]!, sm[2]!]);
     }
   }
-  return { spec, name: normalizeName(name), specifiers };
+  const marker = semi < 0 ? '' : s.slice(semi + 1).trim();
+  return { spec, name: normalizeName(name), specifiers, ...(marker ? { marker } : {}) };
 }
 
 /** The line without its comment: from a `#` at the start or after white space. */
@@ -96,34 +103,51 @@ export function requirementsOf(text: string): Requirement[] {
   return out;
 }
 
-type Key = number[];
+interface Version {
+  epoch: number;
+  release: number[];
+  /** Pre, post and dev parts as one sortable key. */
+  rest: number[];
+  /** The local label, normalized (`+ubuntu-1` gives `ubuntu.1`); '' when none. */
+  local: string;
+}
 
 const PRE: Record<string, number> = { a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 };
-const VERSION = /^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9.]+)?$/i;
+const VERSION = /^v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?$/i;
 
-/** A PEP 440 version as a sortable key (release padded to 6 parts); undefined if not PEP 440. */
-function versionKey(v: string): Key | undefined {
+/** A PEP 440 version, parsed as pip compares it; undefined if it is not PEP 440. */
+function versionOf(v: string): Version | undefined {
   const m = VERSION.exec(v.trim());
   if (!m) return undefined;
-  const release = m[2]!.split('.').map(Number);
-  while (release.length < 6) release.push(0);
   const hasPre = m[3] !== undefined, hasPost = m[5] !== undefined || m[6] !== undefined, hasDev = m[7] !== undefined;
   // 1.0.dev1 < 1.0a1 < 1.0 < 1.0.post1
   const pre = hasPre ? [PRE[m[3]!.toLowerCase()]!, Number(m[4] || 0)] : hasDev && !hasPost ? [-1, 0] : [3, 0];
   const post = hasPost ? Number(m[5] ?? m[6] ?? 0) : -1;
   const dev = hasDev ? Number(m[7] || 0) : Number.MAX_SAFE_INTEGER;
-  return [Number(m[1] ?? 0), ...release.slice(0, 6), ...pre, post, dev];
+  return { epoch: Number(m[1] ?? 0), release: m[2]!.split('.').map(Number), rest: [...pre, post, dev], local: (m[8] ?? '').toLowerCase().replace(/[-_]/g, '.') };
 }
 
-function compare(a: Key, b: Key): number {
+function compareNumbers(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
 }
 
+/** Public versions compared; the release is zero-padded, so 1.0 == 1.0.0. Local labels are left to the caller. */
+function compare(a: Version, b: Version): number {
+  return a.epoch - b.epoch || compareNumbers(a.release, b.release) || compareNumbers(a.rest, b.rest);
+}
+
+/** `==1.4.*`: the release starts with the prefix, zero-padded (1.4rc1 and 1.4.0.post1 match, 1.40 does not). */
 function prefixMatch(installed: string, prefix: string): boolean {
-  const want = prefix.split('.').filter((p) => p !== '*');
-  const have = installed.split(/[.+]/);
-  return want.every((p, i) => Number(p) === Number(have[i] ?? 0));
+  const want = prefix.replace(/\.\*$/, '');
+  const have = versionOf(installed), p = versionOf(want);
+  if (!have || !p || p.rest.join() !== [3, 0, -1, Number.MAX_SAFE_INTEGER].join() || p.local) return installed.startsWith(want);
+  return have.epoch === p.epoch && p.release.every((n, i) => n === (have.release[i] ?? 0));
+}
+
+/** `==`: equal public versions, and equal local labels when the wanted version has one (PEP 440). */
+function equal(installed: Version, want: Version): boolean {
+  return compare(installed, want) === 0 && (want.local === '' || installed.local === want.local);
 }
 
 /** Whether an installed version satisfies one specifier; versions pip would not parse satisfy. */
@@ -131,17 +155,17 @@ function holds(installed: string, op: string, want: string): boolean {
   if (op === '===') return installed === want;
   if (op === '==' && want.endsWith('.*')) return prefixMatch(installed, want);
   if (op === '!=' && want.endsWith('.*')) return !prefixMatch(installed, want);
-  const a = versionKey(installed), b = versionKey(want);
+  const a = versionOf(installed), b = versionOf(want);
   if (!a || !b) return op === '==' ? installed === want : op === '!=' ? installed !== want : true;
   const c = compare(a, b);
   switch (op) {
-    case '==': return c === 0;
-    case '!=': return c !== 0;
+    case '==': return equal(a, b);
+    case '!=': return !equal(a, b);
     case '>=': return c >= 0;
     case '<=': return c <= 0;
     case '>': return c > 0;
     case '<': return c < 0;
-    case '~=': return c >= 0 && prefixMatch(installed, want.split('.').slice(0, -1).join('.'));
+    case '~=': return c >= 0 && b.release.length > 1 && prefixMatch(installed, b.release.slice(0, -1).join('.'));
     default: return true;
   }
 }
@@ -154,19 +178,4 @@ function holds(installed: string, op: string, want: string): boolean {
  */
 export function satisfies(installed: string, r: Requirement): boolean {
   return r.specifiers.every(([op, v]) => holds(installed, op, v));
-}
-
-/**
- * Parses `pip list --format=freeze` (or `pip freeze`) into normalized name → version.
- *
- * @example
- * parseFreeze('Flask==3.0.3\ngunicorn==21.2.0\n').get('flask')   // '3.0.3'
- */
-export function parseFreeze(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$/.exec(line.trim());
-    if (m) out.set(normalizeName(m[1]!), m[2]!);
-  }
-  return out;
 }

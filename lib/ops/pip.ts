@@ -1,7 +1,8 @@
 import { ShipshapeError } from '../errors.js';
 import { argv, quote } from '../transport/quote.js';
 import { absolutePathProblem, oneOfProblem, section, splitSections, trimSlashes } from './common.js';
-import { normalizeName, parseFreeze, parseRequirement, requirementsOf, satisfies, type Requirement } from './pip-requirements.js';
+import { installedProbe, parseInstalled } from './pip-installed.js';
+import { normalizeName, parseRequirement, requirementsOf, satisfies, type Requirement } from './pip-requirements.js';
 import type { Action, Change, Diff, OpSpec } from './types.js';
 
 export interface PipArgs {
@@ -33,8 +34,9 @@ const stampPath = (a: PipArgs) => `${trimSlashes(a.venv)}/.shipshape-requirement
 interface PipData { install: string[]; requirements: boolean; uninstall: string[] }
 
 /**
- * Python packages in a virtual environment, installed with its own pip. Compares `pip list`
- * (PEP 503 names, version specifiers) before installing anything.
+ * Python packages in a virtual environment, installed with its own pip. Compares what is
+ * installed (read from the venv's site-packages, see {@link installedProbe}; PEP 503 names,
+ * PEP 440 version specifiers) before installing anything.
  *
  * @example
  * host('web-01').pip({ venv: '/opt/webapp/venv', requirements: '/opt/webapp/requirements.txt' })
@@ -69,7 +71,7 @@ export const pipOp: OpSpec<PipArgs> = {
 
   probe(a) {
     const p = quote(py(a));
-    const parts = [section('pip', `if [ -x ${p} ]; then ${p} -m pip list --format=freeze --disable-pip-version-check 2>/dev/null; echo "rc=$?"; else echo novenv; fi`)];
+    const parts = [section('pip', installedProbe(trimSlashes(a.venv)))];
     if (a.requirements !== undefined) {
       const r = quote(a.requirements);
       // The file's text is printed as it is: the section's base64 keeps it from posing as another section.
@@ -89,21 +91,21 @@ export const pipOp: OpSpec<PipArgs> = {
     const pkgs = (a.packages ?? []).map((p) => parseRequirement(p)!);
     const changes: Change[] = [];
     const data: PipData = { install: [], requirements: false, uninstall: [] };
-    if ((s.pip ?? '').trim() === 'novenv' || /rc=[1-9]/.test(s.pip ?? '')) {
+    const listed = parseInstalled(s.pip ?? 'novenv');
+    if (listed.kind !== 'listed') {
       if (!ctx.check) throw new ShipshapeError(`no usable virtual environment at ${a.venv} (${py(a)} with pip)`, { host: ctx.host, fix: 'create it first with venv' });
       for (const r of pkgs) changes.push({ what: `package ${r.name}`, before: 'no venv', after: state });
       if (a.requirements) changes.push({ what: 'requirements', before: 'no venv', after: a.requirements });
       return { changes, data };
     }
-    const installed = parseFreeze(s.pip ?? '');
+    const installed = listed.versions;
     if (state === 'absent') {
-      for (const r of pkgs) if (installed.has(r.name)) { changes.push({ what: `package ${r.name}`, before: installed.get(r.name), after: 'absent' }); data.uninstall.push(r.spec); }
+      for (const r of pkgs) if (installed.has(r.name)) { changes.push({ what: `package ${r.name}`, before: shown(installed, r.name), after: 'absent' }); data.uninstall.push(r.spec); }
       return { changes, data, noop: `${pkgs.map((r) => r.name).join(', ')} not installed` };
     }
     for (const r of pkgs) {
-      const have = installed.get(r.name);
-      if (have === undefined || !satisfies(have, r)) {
-        changes.push({ what: `package ${r.name}`, before: have ?? 'absent', after: r.specifiers.length ? r.spec : 'present' });
+      if (!met(installed, r)) {
+        changes.push({ what: `package ${r.name}`, before: shown(installed, r.name), after: r.specifiers.length ? r.spec : 'present' });
         data.install.push(r.spec);
       }
     }
@@ -118,7 +120,7 @@ export const pipOp: OpSpec<PipArgs> = {
         const [name = '', version] = line.split('==');
         const n = normalizeName(name);
         if (!n || changes.some((c) => c.what === `package ${n}`)) continue;
-        changes.push({ what: `package ${n}`, before: installed.get(n) ?? 'absent', after: version });
+        changes.push({ what: `package ${n}`, before: shown(installed, n), after: version });
         const own = pkgs.find((r) => r.name === n);
         if (own) data.install.push(own.spec);
         else if (a.requirements !== undefined) data.requirements = true;
@@ -145,12 +147,20 @@ export const pipOp: OpSpec<PipArgs> = {
   },
 };
 
+/** Installed, and every installed version of it (one, unless an uninstall was cut short) satisfies `r`. */
+function met(installed: Map<string, string[]>, r: Requirement): boolean {
+  const have = installed.get(r.name) ?? [];
+  return have.length > 0 && have.every((v) => satisfies(v, r));
+}
+
+const shown = (installed: Map<string, string[]>, name: string) => installed.get(name)?.join(' and ') ?? 'absent';
+
 function targets(a: PipArgs): string[] {
   return [...(a.packages ?? []), ...(a.requirements !== undefined ? ['-r', a.requirements] : [])];
 }
 
 /** The `requirements` change: the file is new or changed since the last install, or a requirement is not met. */
-function requirementsChange(a: PipArgs, s: Record<string, string>, installed: Map<string, string>, check: boolean, host: string): Change | undefined {
+function requirementsChange(a: PipArgs, s: Record<string, string>, installed: Map<string, string[]>, check: boolean, host: string): Change | undefined {
   const [sha = '', ...lines] = (s.req ?? 'missing').split('\n');
   if (sha.trim() === 'missing') {
     if (!check) throw new ShipshapeError(`requirements file ${a.requirements} does not exist on the host`, { host, fix: 'copy it there first (copy or template)' });
@@ -158,10 +168,9 @@ function requirementsChange(a: PipArgs, s: Record<string, string>, installed: Ma
   }
   const stamp = (s.stamp ?? '').trim();
   if (stamp !== sha.trim()) return { what: 'requirements', before: stamp ? `sha256:${stamp.slice(0, 12)}` : 'never installed', after: `sha256:${sha.trim().slice(0, 12)}` };
-  const unmet = requirementsOf(lines.join('\n')).filter((r: Requirement) => {
-    const have = installed.get(r.name);
-    return have === undefined || !satisfies(have, r);
-  });
+  // A line with a marker that the listing does not satisfy may not apply here (another Python,
+  // another platform): pip judged its marker when it installed this very file, so the stamp stands.
+  const unmet = requirementsOf(lines.join('\n')).filter((r: Requirement) => !met(installed, r) && r.marker === undefined);
   if (unmet.length) return { what: 'requirements', before: `not met: ${unmet.map((r) => r.spec).join(', ')}`, after: a.requirements };
   return undefined;
 }

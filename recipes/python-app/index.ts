@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { quote, recipe, ShipshapeError, type ParamKeys, type Target } from '../../lib/index.js';
 import { fileTaskName, localPath, optionalInt, recipeFile, requiredInt, requiredLine, requiredMatch, requiredPath, withDefaults } from '../params.js';
+import { supervisorRunning } from './supervisor-running.js';
 
 export interface PythonAppParams {
   /** Where the app lives on the host (default `/opt/webapp`). */
@@ -202,13 +203,14 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
     .file(p.accessLog, { state: 'touch', owner: p.runAs })
     .service('supervisor', { state: 'started', enabled: true })
     // Covers a program that supervisord has not loaded or that is stopped (the seed's failed
-    // reload leaves it so); a running program makes this a no-op. supervisord may still be
-    // creating its socket right after a start, hence the wait.
+    // reload leaves it so); a running program makes this a no-op, seen in /proc without
+    // starting supervisorctl. supervisord may still be creating its socket right after a
+    // start, hence the wait.
     .shell([
       'i=0; until supervisorctl pid >/dev/null 2>&1 || [ $i -ge 50 ]; do i=$((i+1)); sleep 0.2; done',
       `supervisorctl update && { supervisorctl start ${prog} || ${p.health ? 'echo "supervisorctl start failed; the health check shows why"' : `supervisorctl status ${prog} | grep -Eq 'RUNNING|STARTING'`}; }`,
     ].join('\n'), {
-      unless: `supervisorctl status ${prog} 2>/dev/null | grep -q RUNNING`,
+      unless: supervisorRunning(p.program),
       name: `${p.program} running under supervisor`,
     });
   // A restart queued above (or left pending by a failed run) happens before the check, so the

@@ -52,7 +52,7 @@ test('dpkg-query lines with a very long field are read by splitting (the regexp 
 test('trailing slashes of a long run are trimmed by a loop (/\\/+$/ was quadratic: 2.6 s at 50,000)', () => {
   assert.is(trimSlashes(`/${'/'.repeat(LONG)}x`), `/${'/'.repeat(LONG)}x`);
   assert.is(trimSlashes(`/opt/venv${'/'.repeat(LONG)}`), '/opt/venv');
-  assert.ok(pipOp.probe({ venv: `/${'/'.repeat(LONG)}x`, packages: ['flask'] }, { baseDir: '/' })!.includes(`${'/'.repeat(LONG)}x/bin/python`));
+  assert.ok(pipOp.probe({ venv: `/${'/'.repeat(LONG)}x`, packages: ['flask'] }, { baseDir: '/' })!.includes(`${'/'.repeat(LONG)}x; set -- "$v"/lib/python3*/site-packages`));
 });
 
 test('a template naming tens of thousands of missing variables is validated in one pass (was cubic: 19 s at 1,000)', () => {
