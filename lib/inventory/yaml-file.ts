@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Node } from 'yaml';
 import { ShipshapeError } from '../errors.js';
 import { sub } from './validate.js';
+
+// Loaded when a YAML file is first read: most inventories are JSON or INI (about 60 ms of start-up).
+let yamlLib: typeof import('yaml') | undefined;
+const loadYaml = () => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 /** A YAML file's value, and the line of each of its fields (`all.children.web.hosts`). */
 export interface YamlFile {
@@ -24,6 +29,7 @@ export function readYamlFile(file: string): YamlFile {
   } catch (e) {
     throw new ShipshapeError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = loadYaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',

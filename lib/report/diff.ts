@@ -1,8 +1,12 @@
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import pc from 'picocolors';
 import type { Change } from '../ops/types.js';
 import { escapeLine, escapeText } from './escape.js';
 import { redact, redactLines } from './redact.js';
+
+// Loaded when a diff is first shown: most runs never show one (about 20 ms of start-up).
+let diffLib: typeof import('diff') | undefined;
+const loadDiff = () => (diffLib ??= createRequire(import.meta.url)('diff') as typeof import('diff'));
 
 /**
  * A unified diff of a content change, safe to print: a secret content is never shown;
@@ -19,7 +23,7 @@ export function renderContentDiff(c: Change, color = false): string | undefined 
   const path = escapeLine(redact(c.content.path));
   if (secret) return `--- ${path}\n+++ ${path}\n(content is secret: not shown)\n`;
   if (before.includes('\0') || after.includes('\0')) return `Binary files ${path} differ\n`;
-  const patch = createTwoFilesPatch(path, path, redactLines(before), redactLines(after), 'before', 'after', { context: 3 });
+  const patch = loadDiff().createTwoFilesPatch(path, path, redactLines(before), redactLines(after), 'before', 'after', { context: 3 });
   // Drop the "Index"/"====" header.
   const lines = patch.split('\n').slice(1).map((l) => escapeText(redact(l)));
   if (!color) return lines.join('\n');
