@@ -87,6 +87,11 @@ export class ChangeTracker {
     return fp !== undefined && !overlaps(fp, this.changed);
   }
 
+  /** The paths of `t` are its own real paths: its changes can be told apart from others'. */
+  isPlain(t: Task): boolean {
+    return this.plain.has(t.id);
+  }
+
   /** `t` changed something (or may have: it failed while applying). */
   changedBy(t: Task): void {
     const fp = this.plain.has(t.id) ? footprintOf(t) : undefined;

@@ -1,5 +1,5 @@
 import { toShipshapeError, ShipshapeError } from '../errors.js';
-import type { Change, Facts, Probed, TaskAttempt } from '../ops/types.js';
+import type { Change, Diff, Facts, Probed, TaskAttempt } from '../ops/types.js';
 import type { HostPlan, Task } from '../plan/types.js';
 import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
 import type { Become, Transport } from '../transport/types.js';
@@ -10,6 +10,7 @@ import { clearPendingScript, parsePending, readPendingScript, recordPendingScrip
 import { batchScript } from './probe-batch.js';
 import { Deferred } from './deferred.js';
 import { ChangeTracker } from './footprint.js';
+import { applyGroup, planGroup, type GroupHost } from './host-group.js';
 import { probeOp, runOp, type OpOutcome } from './run-op.js';
 import { withRetries, retryPolicy } from './retry.js';
 import { watchTransport } from './watched-transport.js';
@@ -59,6 +60,8 @@ export class HostRun {
   private facts?: Facts;
   private batched = new Map<string, Probed>();
   private batchBecome?: Become;
+  /** Diffs a group look-ahead computed for tasks that then ran alone, with the probe they came from. */
+  private readonly diffs = new Map<string, { probed: Probed; diff: Diff }>();
   /** What changed since the batched probe ran: which later tasks must probe again. */
   private changes = new ChangeTracker([]);
   private readonly queued = new Set<string>();
@@ -222,7 +225,9 @@ export class HostRun {
   async runTasks(tasks: Task[], blocked?: string, force = false): Promise<boolean> {
     const failedBefore = this.stats.failed;
     const failedHere = () => this.stats.failed > failedBefore;
-    for (const t of tasks) {
+    let noGroupBefore = 0;
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
       if (this.unreachable) return false;
       const halted = force ? failedHere() : this.failed;
       if (blocked || halted || this.o.aborted()) {
@@ -249,9 +254,49 @@ export class HostRun {
           return false;
         }
       }
+      // Consecutive file-like changes go to the host as one script. Tasks looked at and not
+      // grouped keep their diff (computed once) and are not looked at again.
+      if (!this.o.check && i >= noGroupBefore && t.kind !== 'flushHandlers') {
+        const { members, scanned } = await planGroup(this.groupHost(), tasks, i);
+        if (members) {
+          await applyGroup(this.groupHost(), members);
+          i += members.length - 1;
+          continue;
+        }
+        noGroupBefore = i + Math.max(1, scanned.length);
+        for (const m of scanned) this.diffs.set(m.t.id, { probed: m.probed, diff: m.diff });
+      }
       await this.runTask(t);
     }
     return !blocked && !failedHere() && !this.unreachable;
+  }
+
+  /** What grouped applies (host-group.ts) use of this run. */
+  private groupHost(): GroupHost {
+    return {
+      host: this.plan.name, facts: this.facts!, transport: this.transport!, signal: this.o.signal, deferred: this.deferred.keys,
+      batchedProbe: (t) => (sameBecome(t.become, this.batchBecome) && this.changes.batchValid(t) ? this.batched.get(String(t.index)) : undefined),
+      isPlain: (t) => this.changes.isPlain(t),
+      handlersDone: this.handlersDone,
+      emit: this.o.emit,
+      quiet: (on) => { this.doing = on ? { phase: 'batch' } : { phase: 'host' }; },
+      recordPending: (names) => this.recordPending(names),
+      settle: (t, result, notify, probed) => {
+        const info = taskInfo(t);
+        this.o.emit({ type: 'task-start', task: info });
+        if (probed) {
+          const hidden = holdsSecret(t.args);
+          this.o.emit({ type: 'task-probe', task: info, stdout: hidden ? '' : probed.stdout, code: probed.code, batched: true, durationMs: 0, ...(hidden ? { hidden } : {}) });
+        }
+        if (result.status === 'changed') for (const x of notify) this.queued.add(x);
+        else if (result.status === 'failed') { this.failed = true; this.failedTask = t.name; }
+        else if (result.status === 'unreachable') this.unreachable = true;
+        this.count(result.status);
+        this.o.emit({ type: 'task-end', task: info, result, check: false });
+      },
+      changedBy: (t) => this.changes.changedBy(t),
+      skipAfterFailure: (t) => this.skip(t, this.unreachable ? 'the host became unreachable' : 'an earlier task on this host failed', this.unreachable ? undefined : this.failedTask),
+    };
   }
 
   private skip(t: Task, reason: string, afterFailureOf?: string): void {
@@ -312,6 +357,8 @@ export class HostRun {
     this.doing = { task: taskInfo(t), phase: 'probe' };
     const p0 = performance.now();
     const probed = useBatch ? this.batched.get(String(t.index))! : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
+    const ahead = this.diffs.get(t.id);
+    this.diffs.delete(t.id);
     const probeMs = useBatch ? 0 : performance.now() - p0;
     carry.probeMs = (carry.probeMs ?? 0) + probeMs;
     if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined) {
@@ -328,6 +375,7 @@ export class HostRun {
     try {
       out = await runOp(t.op, t.args, this.transport!, {
         host: t.host, facts: this.facts!, baseDir: t.baseDir, check: this.o.check, become: t.become, probed, task: t.name, signal: this.o.signal,
+        ...(ahead?.probed === probed ? { diff: ahead.diff } : {}),
         deferred: this.deferred.keys, deferredRun: this.deferred,
         reconnect: (ms, rebooted, signal) => this.reconnect(ms, rebooted, signal),
         beforeApply: async () => { applyStart = performance.now(); if (notify.length) await this.recordPending(notify); applying = true; },

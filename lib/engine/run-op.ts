@@ -8,6 +8,8 @@ export interface RunOpOptions extends OpContext {
   become?: Become;
   /** A probe result already in hand (from the batched probe); probed now when absent. */
   probed?: Probed;
+  /** The diff of `probed`, when it was already computed. */
+  diff?: Diff;
   /** Name shown in errors. */
   task?: string;
   /** An interrupt: running commands are signalled. */
@@ -52,7 +54,7 @@ export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: B
  */
 export async function runOp<A>(op: OpSpec<A>, args: A, t: Transport, o: RunOpOptions): Promise<OpOutcome> {
   const probed = o.probed ?? (await probeOp(op, args, t, o.become, o.baseDir));
-  const diff = await op.diff(args, probed, o);
+  const diff = o.probed && o.diff ? o.diff : await op.diff(args, probed, o);
   const changed = diff.changes.length > 0 || diff.unknown === true;
   if (diff.fails && changed && !o.check) {
     throw new ShipshapeError(diff.fails, { host: o.host, task: o.task ?? op.describe(args), op: op.kind });

@@ -76,6 +76,35 @@ export function putScript(path: string, opts: PutOptions): string {
 }
 
 /**
+ * {@link putScript} for a script that travels on stdin itself (several uploads in one `sh -s`,
+ * see lib/engine/apply-group.ts): the size and sha256 are in the script and the content is a
+ * base64 here-document, ended by `delimiter` (letters, digits and `_`: never a base64 line).
+ * Nothing of it is on a command line. The same checks, exclusive temp file, chown, chmod and
+ * rename; meant to run in a subshell, as it ends with `exit`.
+ *
+ * @example
+ * putHeredocScript('/etc/motd', Buffer.from('hi\n'), { mode: 0o644 }, 'SHIPSHAPE_EOF_ab12')
+ */
+export function putHeredocScript(path: string, data: Buffer, opts: PutOptions, delimiter: string): string {
+  if (!/^[A-Za-z0-9_]*_[A-Za-z0-9_]*$/.test(delimiter)) throw new Error(`here-document delimiter ${JSON.stringify(delimiter)} must hold a _ and only letters, digits and _`);
+  const dir = targetDir(path);
+  const b64 = data.toString('base64').replace(/.{1,76}/g, '$&\n');
+  return [
+    ...prologue(path),
+    `size=${data.length}`,
+    `sum=${createHash('sha256').update(data).digest('hex')}`,
+    `n=$(mktemp -u ${quote(`${dir}/${TEMP_PREFIX}`)}"$$".XXXXXXXXXX) || exit 1`,
+    'exec 3>"$n" || exit 1',
+    'tmp=$n',
+    `[ -f /proc/self/fd/3 ] || { echo "shipshape: $tmp is not a new regular file (or /proc is not mounted)" >&2; exit 1; }`,
+    `base64 -d >&3 <<'${delimiter}' || exit 1`,
+    `${b64}${delimiter}`,
+    ...finish(opts),
+    ...sweep(dir),
+  ].join('\n');
+}
+
+/**
  * The end of an upload whose data is already in `tmp` (written over SFTP): the same checks,
  * chown, chmod and rename as {@link putScript}, through a descriptor of the temp file that
  * must be a regular file owned by this user, not a link, and still at `tmp`. Its stdin is
