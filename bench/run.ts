@@ -1,133 +1,54 @@
-// `npm run bench`: shipshape's webapp recipe vs the seed's Ansible playbook (bench/ansible,
-// fixed to run on Debian 12, see bench/README.md) on the same lab hosts, in the same run.
-// Each tool starts from the same clean base (hosts are reset between tools). Needs root.
+// `npm run bench`: shipshape vs Ansible and Ansible + Mitogen on the same lab hosts, in the
+// same run, whole processes as a user runs them, against floors measured in that run; see
+// bench/README.md. Needs root. Prints the figures and the targets, writes
+// bench/results/<yyyy-mm-dd>.json, exits 1 when a target is missed (not with --no-fail).
 //
-//   npm run bench                  1 and 3 hosts, then the no-change run on 10 hosts
-//   npm run bench -- --hosts 1,3   only those sizes (10 = no-change run only)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { freemem, tmpdir } from 'node:os';
+//   npm run bench                          webapp on 1, 10, 50 hosts; light plan on 100, 200
+//   npm run bench -- --hosts 1,10          only those sizes (<= 50: webapp, > 50: light plan)
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mri from 'mri';
-import { labDown, labReset, labUp, type LabHost } from '../lib/lab/index.js';
-import { AnsibleRunner, ensureAnsible, type AnsibleMode, type AnsibleResult } from './ansible-run.js';
-import { runShipshape, type ShipshapeResult } from './shipshape-run.js';
-import { printTable, type Row } from './table.js';
-import { expectPage } from './web.js';
+import { labDown, labUp } from '../lib/lab/index.js';
+import { AnsibleRunner, ensureAnsible } from './ansible-run.js';
+import { SSH_BASE, WEB_BASE, firstHosts, writeCluster } from './cluster.js';
+import { ensureTime } from './measure.js';
+import { CHANGED, HELLO, lightSize, webappSize, type Bench } from './scenarios.js';
+import { ShipshapeProject } from './shipshape-run.js';
+import { figuresTable, targetsTable } from './table.js';
+import { checkTargets } from './targets.js';
 
-const SSH_BASE = 23001;
-const WEB_BASE = 28081;
-const REPEATS = 3;
-const HELLO = 'Hello, World!\n';
-const CHANGED = 'Hello, bench!\n';
+/** Sizes up to this run the webapp; larger ones the light plan. */
+const WEBAPP_MAX = 50;
 
-const a = mri(process.argv.slice(2), { string: ['hosts'] });
-const sizes = String(a.hosts ?? '1,3,10').split(',').map(Number).filter((n) => n > 0).sort((x, y) => x - y);
-const full = sizes.filter((n) => n <= 3);  // all scenarios; larger sizes get the no-change run only
+const a = mri(process.argv.slice(2), { string: ['hosts', 'repeats'], boolean: ['fail'], default: { fail: true } });
+const sizes = [...new Set(String(a.hosts ?? '1,10,50,100,200').split(',').map(Number))].sort((x, y) => x - y);
+if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 240)) {
+  console.error(`--hosts ${a.hosts}: give host counts from 1 to 240, comma-separated, like --hosts 1,10`);
+  process.exit(2);
+}
+const repeats = Number(a.repeats ?? 3);
+const webSizes = sizes.filter((n) => n <= WEBAPP_MAX);
+const lightSizes = sizes.filter((n) => n > WEBAPP_MAX);
 const labSize = Math.max(...sizes);
 
-const tmp = mkdtempSync(join(tmpdir(), 'ss-bench-'));
-const clusterFile = join(tmp, 'cluster.json');
-writeFileSync(clusterFile, JSON.stringify({
-  nodes: Array.from({ length: labSize }, (_, i) => ({
-    host_name: `bench-${i + 1}`,
-    port_mappings: [
-      { guest_port: 80, host_port: WEB_BASE + i, host_ip: '127.0.0.1' },
-      { guest_port: 22, host_port: SSH_BASE + i, host_ip: '127.0.0.1' },
-    ],
-  })),
-}, null, 2) + '\n');
-
-// The seed's app, answering something else: the one-file change.
 const seedApp = readFileSync(new URL('../spec/e2e/seed-playbook/web/files/code/app.py', import.meta.url), 'utf8');
-const changedApp = join(tmp, 'app.py');
-writeFileSync(changedApp, seedApp.replace('Hello, World!', 'Hello, bench!'));
-
-const rows: Row[] = [];
+const changedApp = seedApp.replace(HELLO.trim(), CHANGED.trim());
+const tmp = mkdtempSync(join(tmpdir(), 'ss-bench-'));
 const t0 = Date.now();
 const log = (line: string) => console.error(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
-function okAnsible(r: AnsibleResult, what: string): AnsibleResult {
-  if (r.code !== 0) throw new Error(`ansible ${what} failed (exit ${r.code}):\n${r.out.slice(-4000)}`);
-  log(`ansible ${what}: ${r.seconds.toFixed(2)} s, changed=${r.changed}${r.changed && r.changed < 8 ? ` (${r.changedTasks.join('; ')})` : ''}`);
-  return r;
-}
-
-function okShipshape(r: ShipshapeResult, what: string, changed?: number): ShipshapeResult {
-  if (!r.ok) throw new Error(`shipshape ${what} failed:\n${r.failures}`);
-  if (changed !== undefined && r.changed !== changed) throw new Error(`shipshape ${what}: ${r.changed} changed, expected ${changed}`);
-  log(`shipshape ${what}: ${r.seconds.toFixed(2)} s, changed=${r.changed}`);
-  return r;
-}
-
-async function ansibleRepeats(runner: AnsibleRunner, hosts: LabHost[], mode: AnsibleMode, what: string, repeats = REPEATS) {
-  const runs: AnsibleResult[] = [];
-  for (let i = 0; i < repeats; i++) runs.push(okAnsible(await runner.run(hosts, mode), `${what} #${i + 1}`));
-  return { seconds: median(runs.map((r) => r.seconds)), changed: median(runs.map((r) => r.changed)) };
-}
-
-async function shipshapeRepeats(limit: string[], what: string) {
-  const runs: ShipshapeResult[] = [];
-  for (let i = 0; i < REPEATS; i++) runs.push(okShipshape(await runShipshape(clusterFile, limit, {}), `${what} #${i + 1}`, 0));
-  return median(runs.map((r) => r.seconds));
-}
-
-/** Every scenario on the first `n` hosts: Ansible on clean hosts, reset, shipshape on clean hosts. */
-async function benchSize(n: number, runner: AnsibleRunner): Promise<void> {
-  const names = Array.from({ length: n }, (_, i) => `bench-${i + 1}`);
-  const reset = async () => (await labReset(clusterFile, { hosts: names })).filter((h) => names.includes(h.name));
-  log(`--- ${n} host(s): Ansible`);
-  let hosts = await reset();
-  const aFirst = okAnsible(await runner.run(hosts, 'tuned'), 'first run');
-  await expectPage(hosts, HELLO, 'after Ansible\'s first run');
-  const aNone = await ansibleRepeats(runner, hosts, 'tuned', 'no-change run');
-  // Slower and only for reference: once, not a median.
-  const aDefaults = await ansibleRepeats(runner, hosts, 'defaults', 'no-change run, Ansible defaults', 1);
-  writeFileSync(runner.file('code/app.py'), readFileSync(changedApp));
-  const aOne = okAnsible(await runner.run(hosts, 'tuned'), 'one-file change');
-  writeFileSync(runner.file('code/app.py'), seedApp);
-  // The seed's playbook has no handler restarting gunicorn: the new code is not served.
-  const aServes = (await Promise.all(hosts.map(async (h) => { try { await expectPage([h], CHANGED, ''); return true; } catch { return false; } }))).every(Boolean);
-
-  log(`--- ${n} host(s): shipshape`);
-  hosts = await reset();
-  const sFirst = okShipshape(await runShipshape(clusterFile, names, {}), 'first run');
-  await expectPage(hosts, HELLO, 'after shipshape\'s first run');
-  const sNone = await shipshapeRepeats(names, 'no-change run');
-  const sOne = okShipshape(await runShipshape(clusterFile, names, { appSource: changedApp }), 'one-file change');
-  await expectPage(hosts, CHANGED, 'after shipshape\'s one-file change');
-
-  rows.push(
-    { scenario: 'first run (fresh hosts)', hosts: n, ansible: aFirst.seconds, shipshape: sFirst.seconds, note: `changed: ansible ${aFirst.changed}, shipshape ${sFirst.changed}` },
-    { scenario: `no change (median of ${REPEATS})`, hosts: n, ansible: aNone.seconds, shipshape: sNone, note: `changed: ansible ${aNone.changed} (the seed's pip install, 2 nginx reloads), shipshape 0` },
-    { scenario: 'no change, Ansible defaults (1 run)', hosts: n, ansible: aDefaults.seconds, shipshape: sNone, note: 'no pipelining, forks 5, interpreter discovery' },
-    { scenario: 'one file changed (app.py)', hosts: n, ansible: aOne.seconds, shipshape: sOne.seconds, note: `changed: ansible ${aOne.changed}${aServes ? '' : ' (new code not served: no restart)'}, shipshape ${sOne.changed} (copy + restart)` },
-  );
-}
-
-/**
- * The no-change run on `n` hosts without a first-run race per tool (too slow on 2 cores):
- * converge with each tool once (untimed), then time its no-change runs.
- */
-async function benchNoChange(n: number, runner: AnsibleRunner, all: LabHost[]): Promise<void> {
-  const hosts = all.slice(0, n);
-  const names = hosts.map((h) => h.name);
-  log(`--- ${n} hosts: no-change runs (converging first)`);
-  okShipshape(await runShipshape(clusterFile, names, {}), 'converge (untimed)');
-  await expectPage(hosts, HELLO, 'after shipshape\'s converge');
-  okAnsible(await runner.run(hosts, 'tuned'), 'converge (untimed)');
-  await expectPage(hosts, HELLO, 'after Ansible\'s converge');
-  const aNone = await ansibleRepeats(runner, hosts, 'tuned', 'no-change run');
-  okShipshape(await runShipshape(clusterFile, names, {}), 'converge back (untimed)');
-  const sNone = await shipshapeRepeats(names, 'no-change run');
-  rows.push({ scenario: `no change (median of ${REPEATS})`, hosts: n, ansible: aNone.seconds, shipshape: sNone, note: `changed: ansible ${aNone.changed}, shipshape 0` });
-}
-
+let project: ShipshapeProject | undefined;
+let clusterFile: string | undefined;
 let cleaning: Promise<void> | undefined;
 function cleanup(): Promise<void> {
-  cleaning ??= labDown(clusterFile)
+  cleaning ??= (clusterFile ? labDown(clusterFile) : Promise.resolve())
     .catch((e: unknown) => console.error('lab down failed:', e))
-    .finally(() => rmSync(tmp, { recursive: true, force: true }));
+    .finally(() => {
+      project?.cleanup();
+      rmSync(tmp, { recursive: true, force: true });
+    });
   return cleaning;
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -137,28 +58,62 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-async function main(): Promise<void> {
+function writeResults(b: Bench, versions: Record<string, string>, targets: ReturnType<typeof checkTargets>): string {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const now = new Date();
+  const day = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
+  // a second run on the same day gets its own file
+  let file = join(dir, `${day}.json`);
+  for (let i = 2; existsSync(file); i++) file = join(dir, `${day}-${i}.json`);
+  writeFileSync(file, JSON.stringify({
+    date: now.toISOString(), seconds: Math.round((Date.now() - t0) / 1000),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, kernel: release() }, versions, sizes, repeats,
+    measurements: b.measurements, targets,
+  }, null, 2) + '\n');
+  return file;
+}
+
+async function main(): Promise<boolean> {
   if (process.getuid?.() !== 0) throw new Error('the bench brings up lab hosts: run it as root (sudo npm run bench)');
-  const big = sizes.filter((n) => n > 3);
-  const needMiB = labSize * 100 * 2;
-  if (big.length && freemem() / 2 ** 20 < needMiB) {
-    throw new Error(`${labSize} lab hosts need about ${labSize * 100} MiB; only ${(freemem() / 2 ** 20).toFixed(0)} MiB free: pass --hosts 1,3`);
+  const needMiB = labSize * 30 + webSizes.reduce((m, n) => Math.max(m, n), 0) * 150;
+  if (freemem() / 2 ** 20 < needMiB) {
+    throw new Error(`${labSize} lab hosts need about ${needMiB} MiB; only ${(freemem() / 2 ** 20).toFixed(0)} MiB free: pass fewer --hosts`);
   }
+  ensureTime();
   ensureAnsible();
-  const runner = new AnsibleRunner(tmp);
-  log(`lab up: ${labSize} host(s), ssh ${SSH_BASE}-${SSH_BASE + labSize - 1}, web ${WEB_BASE}-${WEB_BASE + labSize - 1}`);
-  const all = await labUp(clusterFile, { log: (l) => log(`lab: ${l}`) });
-  for (const n of full) await benchSize(n, runner);
-  for (const n of big) await benchNoChange(n, runner, all);
-  console.log(`\nshipshape vs Ansible (ansible-core ${runner.version()}), webapp recipe vs the seed's playbook with bench/ansible's fixes, same lab hosts\n`);
-  printTable(rows);
-  console.log(`\ntotal bench time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  log('packing this checkout and installing it into a temp project (npm pack, npm install)');
+  project = await ShipshapeProject.create(seedApp);
+  clusterFile = join(project.dir, 'cluster.json');
+  writeCluster(clusterFile, labSize, Math.max(0, ...webSizes), sizes);
+  const ansible = new AnsibleRunner(tmp);
+  const b: Bench = {
+    clusterFile, tmp, project, ansible, repeats, seedApp, changedApp, measurements: [], checks: [], log,
+    oneFileSizes: webSizes.filter((n) => n <= 10), seedSizes: webSizes.filter((n) => n <= 10),
+  };
+  log(`lab up: ${labSize} host(s), ssh ${SSH_BASE}-${SSH_BASE + labSize - 1}${webSizes.length ? `, web ${WEB_BASE}-${WEB_BASE + Math.max(...webSizes) - 1}` : ''}`);
+  await labUp(clusterFile, { hosts: firstHosts(labSize), log: (l) => log(`lab: ${l}`) });
+  for (const n of webSizes) await webappSize(b, n);
+  for (const n of lightSizes) await lightSize(b, n);
+
+  const versions = { node: process.version, shipshape: project.version(), ansible: ansible.version() };
+  const targets = [...b.checks, ...checkTargets(b.measurements)];
+  console.log(`\nshipshape ${versions.shipshape} (packed, npx tsx) vs ${versions.ansible}, ${cpus().length} cores, same lab hosts, same run\n`);
+  console.log(figuresTable(b.measurements));
+  console.log('');
+  console.log(targetsTable(targets));
+  const missed = targets.filter((t) => !t.pass).length;
+  console.log(`\n${missed ? `${missed} of ${targets.length} targets missed` : `all ${targets.length} targets met`}; results in ${writeResults(b, versions, targets)}`);
+  console.log(`total bench time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return missed === 0;
 }
 
 try {
-  await main();
+  const met = await main();
+  if (!met && a.fail) process.exitCode = 1;
 } catch (e) {
-  console.error(e instanceof Error ? e.message : e);
+  const err = e as Error & { explain?: () => string };
+  console.error(err.explain?.() ?? err.message ?? err);
   process.exitCode = 1;
 } finally {
   await cleanup();
