@@ -1,6 +1,6 @@
 /** What the lab needs from the controller: root, a few tools, and the Debian mirror it already uses. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 
@@ -60,6 +60,36 @@ export function preflight(): void {
     });
   }
   ensureTools(TOOLS);
+  raiseInotifyLimit();
+}
+
+/** Each host's systemd takes several inotify instances; the kernel's default 128 per user runs out near 25 hosts. */
+export const INOTIFY_INSTANCES = 8192;
+
+/**
+ * Raises fs.inotify.max_user_instances to {@link INOTIFY_INSTANCES} when it is lower (every lab
+ * host's systemd draws from root's share; past it one dies with "Too many open files"). Only
+ * ever raised, never lowered; said on stderr when changed.
+ *
+ * @example
+ * raiseInotifyLimit()   // "raised fs.inotify.max_user_instances from 128 to 8192 (systemd in each lab host needs some)"
+ */
+export function raiseInotifyLimit(file = '/proc/sys/fs/inotify/max_user_instances'): void {
+  let now: number;
+  try {
+    now = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!(now < INOTIFY_INSTANCES)) return;
+  try {
+    writeFileSync(file, `${INOTIFY_INSTANCES}\n`);
+    console.error(`raised fs.inotify.max_user_instances from ${now} to ${INOTIFY_INSTANCES} (systemd in each lab host needs some)`);
+  } catch (e) {
+    throw new ShipshapeError(`fs.inotify.max_user_instances is ${now}: too few for many lab hosts, and it could not be raised (${(e as Error).message})`, {
+      fix: `sysctl -w fs.inotify.max_user_instances=${INOTIFY_INSTANCES}`,
+    });
+  }
 }
 
 /**

@@ -1,7 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ShipshapeError } from '../../lib/errors.js';
-import { aptInstalls, checkTools, mirrorSources } from '../../lib/lab/preflight.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { aptInstalls, checkTools, INOTIFY_INSTANCES, mirrorSources, raiseInotifyLimit } from '../../lib/lab/preflight.js';
 
 test('names a missing tool and the apt-get install that brings it', () => {
   try {
@@ -45,6 +48,22 @@ test('reads this machine\'s own Debian mirror', () => {
   assert.is(lines.length, 3);
   assert.match(lines[0]!, /^deb \S+ bookworm main$/);
   assert.match(lines[2]!, /^deb \S+ bookworm-security main$/);
+});
+
+test('the inotify instance limit is raised for many hosts, never lowered', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-inotify-'));
+  try {
+    const f = join(dir, 'max_user_instances');
+    writeFileSync(f, '128\n');
+    raiseInotifyLimit(f);
+    assert.is(readFileSync(f, 'utf8').trim(), String(INOTIFY_INSTANCES));
+    writeFileSync(f, '100000\n');
+    raiseInotifyLimit(f);
+    assert.is(readFileSync(f, 'utf8').trim(), '100000');
+    raiseInotifyLimit(join(dir, 'absent'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
