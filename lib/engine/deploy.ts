@@ -152,6 +152,7 @@ export async function deployProject(project: Project, options: DeployOptions = {
   outer?.addEventListener('abort', () => ac.abort('SIGINT'), { once: true });
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  keepRunningWithoutReader();
   try {
     const summary = await runPlan(plan, {
       check: o.check, diff: o.diff, forks: o.forks, emit, ...rollout, signal: ac.signal, forceHandlers: o.forceHandlers,
@@ -180,6 +181,18 @@ function rolloutOptions(o: DeployOptions, problems: { message: string }[]): { se
     problems.push({ message: `${err.message}${err.fix ? ` (${err.fix})` : ''}` });
     return {};
   }
+}
+
+let readerGuard = false;
+/**
+ * A reader that went away (`tsx deploy.ts | head`) must not kill a deploy half-way: the rest
+ * of the output is lost, the run goes on and its exit code stays what it is. Kept for the
+ * process's life: the error of the last write comes a tick after the run ended.
+ */
+function keepRunningWithoutReader(): void {
+  if (readerGuard) return;
+  readerGuard = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e; });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

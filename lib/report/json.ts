@@ -5,7 +5,7 @@ import { escapeText } from './escape.js';
 import type { EngineEvent, Reporter, RunSummary, TaskInfo, TaskResult } from './events.js';
 import { redact, redactDeep, redactLines } from './redact.js';
 
-interface JsonTask extends TaskInfo { status: string; changes: TaskResult['changes']; reason?: string; wouldFail?: string; uncertain?: string; error?: string; attempts?: number; durationMs: number }
+interface JsonTask extends TaskInfo { status: string; changes: TaskResult['changes']; reason?: string; wouldFail?: string; uncertain?: string; error?: string; attempts?: number; durationMs: number; probeMs?: number; applyMs?: number }
 
 export interface JsonReporterOptions {
   /**
@@ -85,8 +85,8 @@ export function jsonReporter(file: string, o: JsonReporterOptions = {}): Reporte
     if (e.type === 'run-start') {
       diff = o.diff ?? e.diff;
     } else if (e.type === 'task-end') {
-      const { status, changes, reason, wouldFail, uncertain, error, attempts, durationMs } = e.result;
-      tasks.push({ ...e.task, status, reason, wouldFail, uncertain, attempts, durationMs, error: error?.explain(), changes: changes.map((c) => reported(c, diff)) });
+      const { status, changes, reason, wouldFail, uncertain, error, attempts, durationMs, probeMs, applyMs } = e.result;
+      tasks.push({ ...e.task, status, reason, wouldFail, uncertain, attempts, durationMs, probeMs, applyMs, error: error?.explain(), changes: changes.map((c) => reported(c, diff)) });
     } else if (e.type === 'handlers-pending') {
       pendingHandlers[e.host] = e.names;
     } else if (e.type === 'batch-start') {

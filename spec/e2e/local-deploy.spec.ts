@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpDir } from '../support/tmp.js';
@@ -60,6 +60,34 @@ await deploy();
     assert.match(r.out, 'notify "nobody"');
     assert.match(r.out, /deploy\.ts:4:\d+/);
   } finally { cleanup(); }
+});
+
+test('a reader that goes away (tsx deploy.ts | head -1) does not stop the deploy half-way; --json has each task\'s timings', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const files = Array.from({ length: 30 }, (_, i) => join(dir, `f${i}`));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(join(dir, 'deploy.ts'), `
+import { host, deploy } from ${JSON.stringify(join(repo, 'lib/index.ts'))};
+const h = host('localhost', { transport: 'local' });
+for (const f of ${JSON.stringify(files)}) h.shell('sleep 0.02; echo x > ' + f, { creates: f });
+await deploy();
+`);
+    const child = spawn(process.execPath, [tsxCli, 'deploy.ts', '--json', 'report.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d; });
+    // As head -1 does: read the first line, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    assert.is(code, 0, stderr);
+    assert.not.match(stderr, 'EPIPE');
+    for (const f of files) assert.ok(existsSync(f), `${f} written`);
+    const tasks = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).tasks as { status: string; durationMs: number; applyMs?: number }[];
+    assert.is(tasks.length, 30);
+    assert.ok(tasks.every((t) => t.status === 'changed' && typeof t.applyMs === 'number' && t.applyMs >= 15), JSON.stringify(tasks[0]));
+  } finally {
+    cleanup();
+  }
 });
 
 test.run();
