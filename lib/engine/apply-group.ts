@@ -18,11 +18,17 @@ export const GROUP_BYTES_LIMIT = 4 * 1024 * 1024;
  */
 export function groupableActions(actions: readonly Action[]): boolean {
   return actions.length > 0 && actions.every((a) => {
-    if (a.kind === 'put') return contentOf(a.data).length <= GROUP_PUT_LIMIT;
+    if (a.kind === 'put') return sizeOf(a.data) <= GROUP_PUT_LIMIT;
     if (a.kind !== 'exec') return false;
     return a.stdin === undefined && a.timeoutMs === undefined && !a.after?.length && a.settles === undefined
       && (a.okCodes === undefined || (a.okCodes.length === 1 && a.okCodes[0] === 0));
   });
+}
+
+/** The size of what an upload writes, without copying it. */
+export function sizeOf(data: Extract<Action, { kind: 'put' }>['data']): number {
+  const d = isSecret(data) ? reveal(data) : data;
+  return typeof d === 'string' ? Buffer.byteLength(d) : d.length;
 }
 
 /** The bytes an upload writes. */

@@ -3,8 +3,9 @@ import type { Action, DeferKey, Diff, Facts, Footprint, Probed } from '../ops/ty
 import type { Task } from '../plan/types.js';
 import type { EngineEvent, TaskResult } from '../report/events.js';
 import type { Become, Transport } from '../transport/types.js';
-import { contentOf, GROUP_BYTES_LIMIT, groupableActions, groupScript } from './apply-group.js';
+import { GROUP_BYTES_LIMIT, groupableActions, groupScript, sizeOf } from './apply-group.js';
 import { overlaps } from './footprint.js';
+import { notifyList, sameBecome, taskInfo } from './task-info.js';
 import { becomeUser } from './watched-transport.js';
 
 /** What grouping needs from the host's run (HostRun gives it). */
@@ -41,11 +42,8 @@ export interface Member {
 /** A task that can be part of a group: an op with known paths, run once, as a plain task. */
 function candidate(t: Task, become: Become | undefined): boolean {
   const o = t.options;
-  return !!t.op.footprint && !t.handler && !o.when && !o.until && !o.retries && !o.delay
-    && JSON.stringify(t.become ?? false) === JSON.stringify(become ?? false);
+  return !!t.op.footprint && !t.handler && !o.when && !o.until && !o.retries && !o.delay && sameBecome(t.become, become);
 }
-
-const notifyOf = (t: Task) => (t.options.notify === undefined ? [] : Array.isArray(t.options.notify) ? t.options.notify : [t.options.notify]);
 
 /**
  * The run of tasks from `from` whose changes can go to the host as one script: consecutive
@@ -70,17 +68,18 @@ export async function planGroup(h: GroupHost, tasks: readonly Task[], from: numb
     const probed = h.batchedProbe(t);
     const fp = t.op.footprint!(t.args);
     if (!probed || (touched.length && (!h.isPlain(t) || overlaps(fp, touched)))) break;
+    const ctx = { host: h.host, facts: h.facts, baseDir: t.baseDir, check: false, deferred: h.deferred };
     let diff: Diff;
     try {
-      diff = await t.op.diff(t.args, probed, { host: h.host, facts: h.facts, baseDir: t.baseDir, check: false, deferred: h.deferred });
+      diff = await t.op.diff(t.args, probed, ctx);
     } catch {
       break;  // run alone, it reports its own error
     }
     if (diff.unknown || diff.fails) break;
     if (!diff.changes.length) { members.push({ t, probed, diff }); continue; }
     if (!h.isPlain(t)) break;
-    const actions = t.op.apply(t.args, diff, { host: h.host, facts: h.facts, baseDir: t.baseDir, check: false, deferred: h.deferred });
-    const size = actions.reduce((n, a) => n + (a.kind === 'put' ? contentOf(a.data).length : 0), 0);
+    const actions = t.op.apply(t.args, diff, ctx);
+    const size = actions.reduce((n, a) => n + (a.kind === 'put' ? sizeOf(a.data) : 0), 0);
     if (!groupableActions(actions) || bytes + size > GROUP_BYTES_LIMIT) break;
     bytes += size;
     touched.push(...fp);
@@ -102,7 +101,7 @@ export async function planGroup(h: GroupHost, tasks: readonly Task[], from: numb
  */
 export async function applyGroup(h: GroupHost, members: readonly Member[]): Promise<void> {
   const changing = members.filter((m) => m.actions);
-  const notify = [...new Set(changing.flatMap((m) => notifyOf(m.t)))].filter((n) => !h.handlersDone.has(n));
+  const notify = [...new Set(changing.flatMap((m) => notifyList(m.t)))].filter((n) => !h.handlersDone.has(n));
   const ok = (m: Member): TaskResult => ({ status: 'ok', changes: [], reason: m.diff.noop, durationMs: 0 });
   const t0 = performance.now();
   let codes: (number | undefined)[] = [];
@@ -129,7 +128,7 @@ export async function applyGroup(h: GroupHost, members: readonly Member[]): Prom
     c++;
     if (code === 0) {
       h.changedBy(m.t);
-      h.settle(m.t, { status: 'changed', changes: m.diff.changes, durationMs: ms, applyMs: ms }, notifyOf(m.t).filter((n) => !h.handlersDone.has(n)), m.probed);
+      h.settle(m.t, { status: 'changed', changes: m.diff.changes, durationMs: ms, applyMs: ms }, notifyList(m.t).filter((n) => !h.handlersDone.has(n)), m.probed);
       continue;
     }
     stopped = true;
@@ -153,10 +152,10 @@ function firstFailure(actions: readonly Action[], code: number): string {
 
 /** `-v` shows the commands and uploads of a group as if each went on its own. */
 function tellActions(h: GroupHost, m: Member): void {
-  const task = { id: m.t.id, host: m.t.host, name: m.t.name, op: m.t.kind, handler: m.t.handler, callSite: m.t.callSite };
+  const task = taskInfo(m.t);
   const become = becomeUser(m.t.become);
   for (const a of m.actions ?? []) {
     if (a.kind === 'exec') h.emit({ type: 'command', host: h.host, task, phase: 'apply', command: a.command, ...(become ? { become } : {}) });
-    else if (a.kind === 'put') h.emit({ type: 'upload', host: h.host, task, path: a.path, bytes: contentOf(a.data).length, ...(become ? { become } : {}) });
+    else if (a.kind === 'put') h.emit({ type: 'upload', host: h.host, task, path: a.path, bytes: sizeOf(a.data), ...(become ? { become } : {}) });
   }
 }

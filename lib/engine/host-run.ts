@@ -11,6 +11,7 @@ import { batchScript } from './probe-batch.js';
 import { Deferred } from './deferred.js';
 import { ChangeTracker } from './footprint.js';
 import { applyGroup, planGroup, type GroupHost } from './host-group.js';
+import { notifyList, sameBecome, taskInfo } from './task-info.js';
 import { probeOp, runOp, type OpOutcome } from './run-op.js';
 import { withRetries, retryPolicy } from './retry.js';
 import { watchTransport } from './watched-transport.js';
@@ -36,17 +37,6 @@ export interface HostRunOptions {
   signal?: AbortSignal;
 }
 
-const sameBecome = (a: Become | undefined, b: Become | undefined) => JSON.stringify(a ?? false) === JSON.stringify(b ?? false);
-
-/**
- * What reporters are told about a task.
- *
- * @example
- * taskInfo(task)   // { id: 'web-01#3', host: 'web-01', name: 'apt nginx', op: 'apt' }
- */
-export function taskInfo(t: Task): TaskInfo {
-  return { id: t.id, host: t.host, name: t.name, op: t.kind, handler: t.handler, callSite: t.callSite };
-}
 
 /**
  * The state of one host during a run: its connection, facts, batched probe results, and
@@ -257,9 +247,10 @@ export class HostRun {
       // Consecutive file-like changes go to the host as one script. Tasks looked at and not
       // grouped keep their diff (computed once) and are not looked at again.
       if (!this.o.check && i >= noGroupBefore && t.kind !== 'flushHandlers') {
-        const { members, scanned } = await planGroup(this.groupHost(), tasks, i);
+        const host = this.groupHost();
+        const { members, scanned } = await planGroup(host, tasks, i);
         if (members) {
-          await applyGroup(this.groupHost(), members);
+          await applyGroup(host, members);
           i += members.length - 1;
           continue;
         }
@@ -284,10 +275,7 @@ export class HostRun {
       settle: (t, result, notify, probed) => {
         const info = taskInfo(t);
         this.o.emit({ type: 'task-start', task: info });
-        if (probed) {
-          const hidden = holdsSecret(t.args);
-          this.o.emit({ type: 'task-probe', task: info, stdout: hidden ? '' : probed.stdout, code: probed.code, batched: true, durationMs: 0, ...(hidden ? { hidden } : {}) });
-        }
+        if (probed) this.tellProbe(t, probed, true, 0);
         if (result.status === 'changed') for (const x of notify) this.queued.add(x);
         else if (result.status === 'failed') { this.failed = true; this.failedTask = t.name; }
         else if (result.status === 'unreachable') this.unreachable = true;
@@ -297,6 +285,12 @@ export class HostRun {
       changedBy: (t) => this.changes.changedBy(t),
       skipAfterFailure: (t) => this.skip(t, this.unreachable ? 'the host became unreachable' : 'an earlier task on this host failed', this.unreachable ? undefined : this.failedTask),
     };
+  }
+
+  /** The task's probe result for `-vv`; what a probe reads back for a secret (its content as base64, its checksum) is not shown. */
+  private tellProbe(t: Task, probed: Probed, batched: boolean, ms: number): void {
+    const hidden = holdsSecret(t.args);
+    this.o.emit({ type: 'task-probe', task: taskInfo(t), stdout: hidden ? '' : probed.stdout, code: probed.code, batched, durationMs: Math.round(ms), ...(hidden ? { hidden } : {}) });
   }
 
   private skip(t: Task, reason: string, afterFailureOf?: string): void {
@@ -361,11 +355,7 @@ export class HostRun {
     this.diffs.delete(t.id);
     const probeMs = useBatch ? 0 : performance.now() - p0;
     carry.probeMs = (carry.probeMs ?? 0) + probeMs;
-    if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined) {
-      // What a probe reads back for a secret (its content as base64, its checksum) is not shown.
-      const hidden = holdsSecret(t.args);
-      this.o.emit({ type: 'task-probe', task: taskInfo(t), stdout: hidden ? '' : probed.stdout, code: probed.code, batched: useBatch, durationMs: Math.round(probeMs), ...(hidden ? { hidden } : {}) });
-    }
+    if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined) this.tellProbe(t, probed, useBatch, probeMs);
     this.doing = { task: taskInfo(t), phase: 'apply' };
     const notify = notifyList(t).filter((x) => !this.handlersDone.has(x));
     let applying = false;
@@ -525,7 +515,3 @@ function withTaskContext(err: ShipshapeError, t: Task): ShipshapeError {
   });
 }
 
-function notifyList(t: Task): string[] {
-  const n = t.options.notify;
-  return n === undefined ? [] : Array.isArray(n) ? n : [n];
-}
