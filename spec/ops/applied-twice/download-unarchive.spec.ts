@@ -7,15 +7,14 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createProject, type Project } from '../../../lib/dsl/project.js';
-import { deployProject, type DeployResult } from '../../../lib/engine/deploy.js';
 import { serveLab, type LabHost, type LabServer } from '../../../lib/lab/index.js';
 import { fetchScript } from '../../../lib/ops/download.js';
-import type { EngineEvent, TaskResult } from '../../../lib/report/events.js';
 import { quote } from '../../../lib/transport/quote.js';
 import { beforeAll } from '../../support/before-all.js';
 import { ssh, withLab } from '../../support/lab.js';
 import { sha } from '../../support/op-harness.js';
 import { tmpDir } from '../../support/tmp.js';
+import { deploy, why, type Run } from './lab-run.js';
 
 const cluster = { nodes: [{ host_name: 'dl-01', port_mappings: [{ guest_port: 22, host_port: 24231, host_ip: '127.0.0.1' }] }] };
 const D = '/opt/dl-lab';
@@ -56,19 +55,6 @@ test.after(async () => {
   local.cleanup();
 });
 
-interface Run { result: DeployResult; byName: Map<string, TaskResult> }
-
-async function deploy(p: Project, check = false): Promise<Run> {
-  const events: EngineEvent[] = [];
-  const result = await deployProject(p, { argv: [], keepExitCode: true, check, reporter: (e) => events.push(e) });
-  const byName = new Map<string, TaskResult>();
-  for (const e of events) if (e.type === 'task-end') byName.set(e.task.name, e.result);
-  return { result, byName };
-}
-
-function why(r: Run): string {
-  return [...r.byName].filter(([, t]) => t.status === 'failed').map(([n, t]) => `${n}: ${t.error?.explain?.() ?? t.error?.message ?? ''}`).join('\n') || 'no failures';
-}
 
 const on = async (cmd: string) => (await ssh(host, cmd)).stdout.trim();
 const target = (p: Project) => p.host('dl-01', { address: host.address, port: host.port, user: host.user, privateKey: host.privateKey, become: true });
@@ -88,7 +74,7 @@ function project(): Project {
 }
 
 test('check mode on a fresh host says what would change and fetches nothing', async () => {
-  const r = await deploy(project(), true);
+  const r = await deploy(project(), { check: true });
   for (const n of ['download tool', 'download app', 'unarchive app', 'unarchive site']) {
     assert.is(r.byName.get(n)?.status, 'changed', `${n}: ${r.byName.get(n)?.status} ${why(r)}`);
   }

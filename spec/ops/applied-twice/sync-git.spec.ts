@@ -9,12 +9,11 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createProject, type Project } from '../../../lib/dsl/project.js';
-import { deployProject, type DeployResult } from '../../../lib/engine/deploy.js';
 import { serveLab, type LabHost, type LabServer } from '../../../lib/lab/index.js';
-import type { EngineEvent, TaskResult } from '../../../lib/report/events.js';
 import { beforeAll } from '../../support/before-all.js';
 import { ssh, withLab } from '../../support/lab.js';
 import { tmpDir } from '../../support/tmp.js';
+import { deploy, why, type Run } from './lab-run.js';
 
 const exec = promisify(execFile);
 const cluster = { nodes: [{ host_name: 'syncgit-01', port_mappings: [{ guest_port: 22, host_port: 24310, host_ip: '127.0.0.1' }] }] };
@@ -60,21 +59,6 @@ test.after(async () => {
   local.cleanup();
 });
 
-interface Run { result: DeployResult; byName: Map<string, TaskResult> }
-
-async function deploy(p: Project, check = false): Promise<Run> {
-  const events: EngineEvent[] = [];
-  const result = await deployProject(p, { argv: [], keepExitCode: true, check, reporter: (e) => events.push(e) });
-  const byName = new Map<string, TaskResult>();
-  for (const e of events) if (e.type === 'task-end') byName.set(e.task.name, e.result);
-  return { result, byName };
-}
-
-function why(r: Run): string {
-  const bad = [...r.byName].filter(([, t]) => t.status === 'failed' || t.status === 'unreachable')
-    .map(([n, t]) => `${n}: ${t.error?.explain?.() ?? t.error?.message ?? t.reason ?? ''}`);
-  return [...bad, ...(r.result.problems ?? []).map((x) => x.message)].join('\n') || 'no failures';
-}
 
 function expectAll(r: Run, names: string[], status: 'changed' | 'ok', when: string) {
   assert.is(r.result.exitCode, 0, `${when}: ${why(r)}`);
@@ -122,7 +106,7 @@ test('sync with delete: true removes what left the source, leaves excluded files
   rmSync(join(src, 'old.html'));
   writeFileSync(join(src, 'index.html'), '<h1>v2</h1>\n');
   const before = await on(`cd ${D} && find . -printf '%y %m %P\\n' | sort && cat index.html`);
-  const check = await deploy(site(), true);
+  const check = await deploy(site(), { check: true });
   expectAll(check, ['sync site'], 'changed', 'sync check');
   assert.equal(whats(check, 'sync site'), ['~ index.html', '- old.html', '- stale/', '- stale/deeper/', '- stale/deeper/x']);
   const diff = check.byName.get('sync site')!.changes[0]!.content;
@@ -169,7 +153,7 @@ test('git reports old → new after a push, and check mode first leaves the tree
   await git(['commit', '-qam', 'second']);
   await git(['push', '-q', 'origin', 'main']);
   const now = await git(['rev-parse', 'HEAD']);
-  const check = await deploy(app('main'), true);
+  const check = await deploy(app('main'), { check: true });
   expectAll(check, ['git app', 'git shallow'], 'changed', 'git check');
   assert.is(await headOf(APP), old, 'check mode changed nothing');
   const r = await deploy(app('main'));
