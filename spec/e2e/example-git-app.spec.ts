@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { getPage, guestUrl, serveLab, type LabHost, type LabServer } from '../../lib/lab/index.js';
 import { beforeAll } from '../support/before-all.js';
 import { ssh, withLab } from '../support/lab.js';
+import { git as gitIn, publishRepo } from '../support/git-repo.js';
 import { tmpDir } from '../support/tmp.js';
 
 const exec = promisify(execFile);
@@ -35,7 +36,7 @@ let server: LabServer;
 let release: () => void = () => undefined;
 let lab: Promise<void> | undefined;
 
-const git = (args: string[], cwd = work) => exec('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@example.org', ...args], { cwd });
+const git = (args: string[], cwd = work) => gitIn(args, cwd);
 
 beforeAll(test, 'lab up, the app in a served git repository', () => new Promise<void>((ready, fail) => {
   const held = new Promise<void>((r) => { release = r; });
@@ -44,11 +45,7 @@ beforeAll(test, 'lab up, the app in a served git repository', () => new Promise<
     clusterFile = file;
     mkdirSync(served, { recursive: true });
     cpSync(join(repoRoot, 'examples/git-app/app'), work, { recursive: true });
-    await git(['init', '-q', '-b', 'main']);
-    await git(['add', '.']);
-    await git(['commit', '-qm', 'first version']);
-    await git(['clone', '-q', '--bare', work, join(served, 'hello.git')]);
-    await git(['remote', 'add', 'origin', join(served, 'hello.git')]);
+    await publishRepo(work, join(served, 'hello.git'), { message: 'first version' });
     server = await serveLab(served);
     ready();
     await held;
@@ -88,7 +85,7 @@ test('the first run clones the app, starts its unit and its timer, and the app a
   assert.match(await on('systemctl list-timers --all --no-legend hello-report.timer'), /hello-report\.timer/);
   // the timer's job works when it fires
   await on('systemctl start hello-report.service');
-  const head = (await git(['rev-parse', '--short', 'HEAD'])).stdout.trim();
+  const head = await git(['rev-parse', '--short', 'HEAD']);
   assert.match(await on('cat /var/lib/hello/report.txt'), new RegExp(` ${head}$`));
 });
 
@@ -99,12 +96,12 @@ test('a second run changes nothing', async () => {
 });
 
 test('a new commit is deployed: git reports old → new, the handler restarts the app, which serves the new text', async () => {
-  const before = (await git(['rev-parse', 'HEAD'])).stdout.trim();
+  const before = await git(['rev-parse', 'HEAD']);
   const pid = await on('systemctl show -p MainPID --value hello.service');
   writeFileSync(join(work, 'message.txt'), 'Second version\n');
   await git(['commit', '-qam', 'second version']);
   await git(['push', '-q', 'origin', 'main']);
-  const after = (await git(['rev-parse', 'HEAD'])).stdout.trim();
+  const after = await git(['rev-parse', 'HEAD']);
 
   const check = await deploy('--check');
   assert.is(check.code, 0, check.out);

@@ -7,12 +7,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createProject, type Project } from '../../lib/dsl/project.js';
-import { deployProject, type DeployResult } from '../../lib/engine/deploy.js';
 import type { LabHost } from '../../lib/lab/index.js';
-import type { EngineEvent, TaskResult } from '../../lib/report/events.js';
 import { beforeAll } from '../support/before-all.js';
 import { ssh, withLab } from '../support/lab.js';
 import { tmpDir } from '../support/tmp.js';
+import { deploy, expectAll as expectAllOn, why, type Run } from '../ops/applied-twice/lab-run.js';
 
 const cluster = { nodes: [{ host_name: 'ops-01', port_mappings: [{ guest_port: 22, host_port: 22203, host_ip: '127.0.0.1' }] }] };
 const D = '/opt/ops-lab';
@@ -37,36 +36,8 @@ test.after(async () => {
   console.log(`ops-lab total ${((performance.now() - started) / 1000).toFixed(1)}s`);
 });
 
-interface Run { result: DeployResult; byName: Map<string, TaskResult>; seconds: number }
-
-/** Deploys quietly; task results by task name (every op below is named after itself). */
-async function deploy(p: Project, check = false): Promise<Run> {
-  const events: EngineEvent[] = [];
-  const t0 = performance.now();
-  const result = await deployProject(p, { argv: [], keepExitCode: true, check, reporter: (e) => events.push(e) });
-  const byName = new Map<string, TaskResult>();
-  for (const e of events) if (e.type === 'task-end') byName.set(e.task.handler ? `handler ${e.task.name}` : e.task.name, e.result);
-  return { result, byName, seconds: (performance.now() - t0) / 1000 };
-}
-
-function why(r: Run): string {
-  const bad = [...r.byName].filter(([, t]) => t.status === 'failed' || t.status === 'unreachable')
-    .map(([n, t]) => `${n}: ${t.error?.explain?.() ?? t.error?.message ?? t.reason ?? ''}`);
-  return [...bad, ...(r.result.problems ?? []).map((x) => x.message)].join('\n') || 'no failures';
-}
-
-/** Asserts every named task has `status`, naming the op that did not. */
-function expectAll(r: Run, names: string[], status: 'changed' | 'ok', when: string) {
-  assert.is(r.result.exitCode, 0, `${when}: ${why(r)}`);
-  for (const n of names) {
-    const t = r.byName.get(n);
-    assert.ok(t, `${when}: ${n} did not run`);
-    const detail = t.changes.map((c) => `${c.what}: ${String(c.before)} → ${String(c.after)}`).join('; ');
-    assert.is(t.status, status, `${when}: ${n} was ${t.status}${detail ? ` (${detail})` : ''}${t.reason ? ` [${t.reason}]` : ''}`);
-  }
-  const changed = names.filter((n) => r.byName.get(n)!.status === 'changed').length;
-  assert.is(r.result.hosts['ops-01']?.changed, changed, `${when}: summary changed count`);
-}
+/** The checks of lab-run.ts, on this suite's one host. */
+const expectAll = (r: Run, names: string[], status: 'changed' | 'ok', when: string) => expectAllOn(r, 'ops-01', names, status, when);
 
 const on = async (cmd: string) => {
   const r = await ssh(host, cmd);
@@ -168,7 +139,7 @@ test('check mode reports a content change and leaves the host alone', async () =
     .file(`${D}/motd`, { content: 'changed in check mode\n', owner: 'appuser', group: 'appgroup', mode: 0o640, name: 'file content (check)' })
     .line(`${D}/settings.ini`, { line: 'workers = 9', regexp: '^workers\\s*=', name: 'line (check)' });
   const before = (await on(`sudo sha256sum ${D}/motd ${D}/settings.ini; stat -c '%a %U %Y' ${D}/motd ${D}/settings.ini`)).out;
-  const r = await deploy(p, true);
+  const r = await deploy(p, { check: true });
   expectAll(r, ['file content (check)', 'line (check)'], 'changed', 'check run');
   assert.ok(r.result.check);
   assert.is((await on(`sudo sha256sum ${D}/motd ${D}/settings.ini; stat -c '%a %U %Y' ${D}/motd ${D}/settings.ini`)).out, before, 'check: host untouched');

@@ -66,7 +66,7 @@ export interface SshResult { code: number; stdout: string; stderr: string }
 export function ssh(
   host: LabHost,
   command: string,
-  opts: { via?: 'address' | 'forward'; user?: string; knownHosts?: string; input?: string } = {},
+  opts: { via?: 'address' | 'forward'; user?: string; knownHosts?: string; input?: string; identity?: string } = {},
 ): Promise<SshResult> {
   let address = host.address;
   let port = host.port;
@@ -79,8 +79,10 @@ export function ssh(
   const args = [
     '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
     '-o', `UserKnownHostsFile=${opts.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')}`,
+    // Only that key: no agent, no other identity (what an authorized key lets in).
+    ...(opts.identity ? ['-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none'] : []),
     '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-    '-i', host.privateKey, '-p', String(port), `${opts.user ?? host.user}@${address}`, command,
+    '-i', opts.identity ?? host.privateKey, '-p', String(port), `${opts.user ?? host.user}@${address}`, command,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -2,14 +2,13 @@
 // first run changes, the second changes nothing, and the host shows the result over ssh; check
 // mode with --diff changes nothing; a fresh key lets ssh in, and once absent no longer does; an
 // unknown kernel parameter fails naming host, task and key. Needs root. Port 24117.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createProject } from '../../../lib/dsl/project.js';
-import type { LabHost } from '../../../lib/lab/index.js';
+import { ssh } from '../../support/lab.js';
 import { tmpDir } from '../../support/tmp.js';
 import { deploy, expectAll, labSuite, why } from './lab-run.js';
 
@@ -22,24 +21,6 @@ const keyFile = join(local.dir, 'id_ed25519');
 const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'spec@example.org', '-f', keyFile]);
 if (made.status !== 0) throw new Error(`ssh-keygen failed: ${made.stderr}`);
 const PUB = readFileSync(`${keyFile}.pub`, 'utf8').trim();
-
-/** ssh as vagrant with only the fresh key (no agent, no other identity), host key checked strictly. */
-function sshWithKey(h: LabHost, command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = [
-    '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${join(homedir(), '.ssh', 'known_hosts')}`,
-    '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-    '-i', keyFile, '-p', String(h.port), `vagrant@${h.address}`, command,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('ssh', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 255, stdout, stderr }));
-  });
-}
 
 const JOB = { schedule: '*/5 * * * *', command: 'date +\\%s > /tmp/ss-cron-ran', user: 'vagrant' };
 const CRON_TEXT = '# managed by shipshape: ss-tick\n*/5 * * * * vagrant date +\\%s > /tmp/ss-cron-ran\n';
@@ -92,7 +73,7 @@ test('the host shows the cron file, the kernel values and their files', async ()
 });
 
 test('the fresh key lets ssh in as vagrant; the lab\'s own key still works', async () => {
-  const r = await sshWithKey(lab.host(), 'echo in-with-the-new-key');
+  const r = await ssh(lab.host(), 'echo in-with-the-new-key', { identity: keyFile });
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout.trim(), 'in-with-the-new-key');
   assert.is((await lab.on("stat -c '%a %U' ~/.ssh ~/.ssh/authorized_keys")).out, '700 vagrant\n600 vagrant', 'modes sshd wants');
@@ -144,7 +125,7 @@ test('absent removes the cron file and the key once, then does nothing; the key 
   expectAll(second, HOST, ['cron absent', 'key absent'], 'ok', 'absent run 2');
   assert.is((await lab.on('test -e /etc/cron.d/ss-tick && echo yes || echo gone')).out, 'gone');
   assert.is((await lab.on('grep -c spec@example.org ~/.ssh/authorized_keys || true')).out, '0');
-  const r = await sshWithKey(lab.host(), 'echo still-in');
+  const r = await ssh(lab.host(), 'echo still-in', { identity: keyFile });
   assert.is.not(r.code, 0, 'the removed key is refused');
   assert.is((await lab.on('echo lab-key-works')).out, 'lab-key-works', 'the other lines were kept');
 });

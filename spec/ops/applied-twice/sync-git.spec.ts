@@ -2,10 +2,8 @@
 // changes, the second changes nothing, check mode changes nothing, and the host shows the
 // result. git clones from a bare repository the lab serves over smart HTTP (serveLab).
 // Needs root and the lab's tools (see lib/lab/preflight.ts). Port 24310.
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createProject, type Project } from '../../../lib/dsl/project.js';
@@ -13,9 +11,9 @@ import { serveLab, type LabHost, type LabServer } from '../../../lib/lab/index.j
 import { beforeAll } from '../../support/before-all.js';
 import { ssh, withLab } from '../../support/lab.js';
 import { tmpDir } from '../../support/tmp.js';
+import { git as gitIn, publishRepo } from '../../support/git-repo.js';
 import { deploy, why, type Run } from './lab-run.js';
 
-const exec = promisify(execFile);
 const cluster = { nodes: [{ host_name: 'syncgit-01', port_mappings: [{ guest_port: 22, host_port: 24310, host_ip: '127.0.0.1' }] }] };
 const local = tmpDir('ss-sync-git-');
 const src = join(local.dir, 'site');
@@ -30,7 +28,7 @@ let server: LabServer;
 let release: () => void = () => undefined;
 let lab: Promise<void> | undefined;
 
-const git = async (args: string[], cwd = work) => (await exec('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@example.org', ...args], { cwd })).stdout.trim();
+const git = (args: string[], cwd = work) => gitIn(args, cwd);
 
 beforeAll(test, 'lab up, a served git repository', () => new Promise<void>((ready, fail) => {
   const held = new Promise<void>((r) => { release = r; });
@@ -39,12 +37,7 @@ beforeAll(test, 'lab up, a served git repository', () => new Promise<void>((read
     mkdirSync(work, { recursive: true });
     mkdirSync(served, { recursive: true });
     writeFileSync(join(work, 'app.py'), 'print("v1")\n');
-    await git(['init', '-q', '-b', 'main']);
-    await git(['add', '.']);
-    await git(['commit', '-qm', 'first']);
-    await git(['tag', '-a', 'v1.0', '-m', 'release 1.0']);
-    await git(['clone', '-q', '--bare', work, join(served, 'app.git')]);
-    await git(['remote', 'add', 'origin', join(served, 'app.git')]);
+    await publishRepo(work, join(served, 'app.git'), { message: 'first', tag: 'v1.0' });
     server = await serveLab(served);
     ready();
     await held;
