@@ -98,14 +98,14 @@ export class Target {
   /** @internal */
   add(kind: string, args: object, options: CommonOptions): this {
     const callSite = captureCallSite();
-    const { notify, when, become, name, tags: own, retries, delay, until, ...rest } = options as CommonOptions & Record<string, unknown>;
+    const { notify, supersedes, when, become, name, tags: own, retries, delay, until, ...rest } = options as CommonOptions & Record<string, unknown>;
     if (own !== undefined && this.kind === 'handler') {
       this.problem(`${kind}(): tags on an operation of a handler select nothing (handlers run when notified); give them to the handler: .handler(name, fn, { tags })`, callSite);
     }
     const tags = [...new Set([...this.inheritedTags, ...this.validTags(own, `${kind}()`, callSite)])];
     this.ops.push({
       seq: this.owner.nextSeq(),
-      task: { kind, args: { ...(args as object), ...rest }, options: { notify, when, become, name, ...(tags.length ? { tags } : {}), retries, delay, until }, callSite },
+      task: { kind, args: { ...(args as object), ...rest }, options: { notify, ...(supersedes === undefined ? {} : { supersedes }), when, become, name, ...(tags.length ? { tags } : {}), retries, delay, until }, callSite },
       target: this,
     });
     return this;

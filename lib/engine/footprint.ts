@@ -34,9 +34,10 @@ export function overlaps(reads: readonly Footprint[], changed: readonly Footprin
  * Which batched probe results stay valid after changes. A change by a task whose footprint is
  * known leaves the batched probes of tasks with disjoint footprints valid (a first run of
  * 8 files in a new folder probes once, not 9 times); a change by any other task, or a task
- * whose path goes through a symlink (its footprint could alias another), makes every later
- * task probe again. Paths with a symlink on the way are found in the batched probe itself
- * (`realpath -m`), so this costs no round trip.
+ * whose path goes through a symlink (its footprint could alias another), makes every task
+ * read before it probe again. Paths with a symlink on the way are found in the batched probe
+ * itself (`realpath -m`), so this costs no round trip. Probes read again later (a second
+ * batch, after such a change) are judged by the changes made after that read only.
  *
  * @example
  * const changes = new ChangeTracker(hostTasks);
@@ -46,45 +47,57 @@ export function overlaps(reads: readonly Footprint[], changed: readonly Footprin
  * changes.changedBy(task);            // after it changed something
  */
 export class ChangeTracker {
-  private anything = false;
-  private readonly changed: Footprint[] = [];
-  /** Tasks (by id) whose footprint paths are their own real paths. */
+  /** Every change so far, in order: its footprint, or undefined for "anything may have changed". */
+  private readonly log: (readonly Footprint[] | undefined)[] = [];
+  /** Tasks (by id) whose footprint paths were their own real paths when last read. */
   private readonly plain = new Set<string>();
-  private readonly paths: string[];
+  /** Where in the log each task's batched probe was last read (tasks not read are never valid). */
+  private readonly readAt = new Map<string, number>();
 
-  constructor(private readonly tasks: readonly Task[]) {
+  constructor(private readonly tasks: readonly Task[]) {}
+
+  /** The footprint paths of `tasks` a batch can read back line by line (no newline in them). */
+  private pathsOf(tasks: readonly Task[]): string[] {
     const all = new Set<string>();
     for (const t of tasks) for (const f of footprintOf(t) ?? []) all.add(normal(f.path));
-    // A path with a newline cannot be read back line by line: its task is never plain.
-    this.paths = [...all].filter((p) => !p.includes('\n'));
+    return [...all].filter((p) => !p.includes('\n'));
   }
 
-  /** The probe for the batch: one line per footprint path, its real path (empty when unknown). */
-  probes(): { key: string; script: string }[] {
-    if (!this.paths.length) return [];
-    return [{ key: REAL_PATHS_KEY, script: `for p in ${this.paths.map(quote).join(' ')}; do printf '%s\\n' "$(realpath -m -- "$p" 2>/dev/null)"; done` }];
+  /** The probe for a batch of `tasks` (default: all): one line per footprint path, its real path (empty when unknown). */
+  probes(tasks: readonly Task[] = this.tasks): { key: string; script: string }[] {
+    const paths = this.pathsOf(tasks);
+    if (!paths.length) return [];
+    return [{ key: REAL_PATHS_KEY, script: `realpath -m -- ${paths.map(quote).join(' ')} 2>/dev/null` }];
   }
 
-  /** Reads the real paths from the batch's results (a missing answer leaves no task plain). */
-  read(results: Map<string, { stdout: string; code: number }>): void {
+  /**
+   * Reads a batch's results for `tasks` (default: all): the real paths, and which of them it
+   * answered, which are valid from now on. A missing real-paths answer leaves none of them plain.
+   */
+  read(results: Map<string, { stdout: string; code: number }>, tasks: readonly Task[] = this.tasks): void {
     const r = results.get(REAL_PATHS_KEY);
     results.delete(REAL_PATHS_KEY);
-    if (!r || r.code !== 0) return;
-    const lines = r.stdout.split('\n');
-    if (lines.length < this.paths.length) return;
-    const real = new Set(this.paths.filter((p, i) => lines[i] === p));
-    for (const t of this.tasks) {
+    const paths = this.pathsOf(tasks);
+    const lines = r && r.code === 0 ? r.stdout.split('\n') : [];
+    const real = new Set(lines.length >= paths.length ? paths.filter((p, i) => lines[i] === p) : []);
+    for (const t of tasks) {
       const fp = footprintOf(t);
       if (fp && fp.every((f) => real.has(normal(f.path)))) this.plain.add(t.id);
+      else this.plain.delete(t.id);
+      if (results.has(String(t.index))) this.readAt.set(t.id, this.log.length);
+      else this.readAt.delete(t.id);
     }
   }
 
   /** The batched probe of `t` still tells its state. */
   batchValid(t: Task): boolean {
-    if (this.anything) return false;
-    if (!this.changed.length) return true;
+    const since = this.readAt.get(t.id);
+    if (since === undefined) return false;
+    const later = this.log.slice(since);
+    if (!later.length) return true;
+    if (later.some((c) => c === undefined)) return false;
     const fp = this.plain.has(t.id) ? footprintOf(t) : undefined;
-    return fp !== undefined && !overlaps(fp, this.changed);
+    return fp !== undefined && !overlaps(fp, later.flat() as Footprint[]);
   }
 
   /** The paths of `t` are its own real paths: its changes can be told apart from others'. */
@@ -94,14 +107,12 @@ export class ChangeTracker {
 
   /** `t` changed something (or may have: it failed while applying). */
   changedBy(t: Task): void {
-    const fp = this.plain.has(t.id) ? footprintOf(t) : undefined;
-    if (fp) this.changed.push(...fp);
-    else this.anything = true;
+    this.log.push(this.plain.has(t.id) ? footprintOf(t) : undefined);
   }
 
   /** Anything may have changed (a reboot). */
   changedEverything(): void {
-    this.anything = true;
+    this.log.push(undefined);
   }
 }
 

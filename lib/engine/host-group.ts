@@ -42,7 +42,7 @@ export interface Member {
 /** A task that can be part of a group: an op with known paths, run once, as a plain task. */
 function candidate(t: Task, become: Become | undefined): boolean {
   const o = t.options;
-  return !!t.op.footprint && !t.handler && !o.when && !o.until && !o.retries && !o.delay && sameBecome(t.become, become);
+  return !!t.op.footprint && !t.handler && !o.when && !o.until && !o.retries && !o.delay && o.supersedes === undefined && sameBecome(t.become, become);
 }
 
 /**

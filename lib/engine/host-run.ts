@@ -11,7 +11,7 @@ import { batchScript } from './probe-batch.js';
 import { Deferred } from './deferred.js';
 import { ChangeTracker } from './footprint.js';
 import { applyGroup, planGroup, type GroupHost } from './host-group.js';
-import { notifyList, sameBecome, taskInfo } from './task-info.js';
+import { notifyList, sameBecome, supersedesList, taskInfo } from './task-info.js';
 import { probeOp, runOp, type OpOutcome } from './run-op.js';
 import { withRetries, retryPolicy } from './retry.js';
 import { watchTransport } from './watched-transport.js';
@@ -200,11 +200,20 @@ export class HostRun {
     for (const n of fresh) this.recorded.add(n);
   }
 
-  private async clearPending(name: string): Promise<void> {
+  /** A change of a task with `supersedes`: those handlers' notifications so far are dropped, on the host too. */
+  private async supersede(t: Task): Promise<void> {
+    for (const name of supersedesList(t)) {
+      if (this.handlersDone.has(name)) continue;
+      this.queued.delete(name);
+      if (!this.o.check) await this.clearPending(name, `"${t.name}" did its work`);
+    }
+  }
+
+  private async clearPending(name: string, why = 'ran'): Promise<void> {
     if (!this.recorded.has(name)) return;
     const r = await this.transport!.exec(clearPendingScript([name], this.stateDir), { become: this.batchBecome }).catch((e: Error) => ({ code: -1, stderr: e.message }));
     if (r.code === 0) this.recorded.delete(name);
-    else this.o.emit({ type: 'warning', host: this.plan.name, message: `handler "${name}" ran, but could not be removed from the pending list (${r.stderr.trim()}): it runs again next time` });
+    else this.o.emit({ type: 'warning', host: this.plan.name, message: `handler "${name}" ${why}, but could not be removed from the pending list (${r.stderr.trim()}): it runs again next time` });
   }
 
   /**
@@ -244,6 +253,7 @@ export class HostRun {
           return false;
         }
       }
+      if (this.needsProbe(t)) await this.rebatch(tasks, i);
       // Consecutive file-like changes go to the host as one script. Tasks looked at and not
       // grouped keep their diff (computed once) and are not looked at again.
       if (!this.o.check && i >= noGroupBefore && t.kind !== 'flushHandlers') {
@@ -260,6 +270,44 @@ export class HostRun {
       await this.runTask(t);
     }
     return !blocked && !failedHere() && !this.unreachable;
+  }
+
+  /** A task of the host's own list whose batched probe no longer tells its state. */
+  private needsProbe(t: Task): boolean {
+    return !t.handler && t.kind !== 'flushHandlers' && sameBecome(t.become, this.batchBecome) && !this.changes.batchValid(t)
+      && t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined;
+  }
+
+  /**
+   * After a change made the batched probes of later tasks stale: reads `tasks[i]` and the
+   * stale ones after it again in one script, up to and including the first one without a
+   * footprint (a change by that one would make what follows stale again; so would a handler
+   * a flush runs, which the change log tells). One task alone is left to probe on its own, which costs the same.
+   */
+  private async rebatch(tasks: Task[], i: number): Promise<void> {
+    const window: { t: Task; script: string }[] = [];
+    for (let j = i; j < tasks.length; j++) {
+      const t = tasks[j]!;
+      if (t.handler) break;
+      if (t.kind === 'flushHandlers') continue;
+      if (!this.needsProbe(t)) continue;
+      window.push({ t, script: t.op.probe(t.args, { baseDir: t.baseDir })! });
+      if (j > i && !t.op.footprint) break;
+    }
+    if (window.length < 2) return;
+    const read = window.map((w) => w.t);
+    const batch = batchScript([...this.changes.probes(read), ...window.map((w) => ({ key: String(w.t.index), script: w.script }))]);
+    const t0 = performance.now();
+    this.doing = { phase: 'batch' };
+    const r = await this.transport!.exec(batch.script, { become: this.batchBecome }).finally(() => { this.doing = { phase: 'host' }; });
+    const results = batch.parse(r.stdout);
+    this.o.emit({
+      type: 'probe-batch', host: this.plan.name, probes: window.length, answered: read.filter((t) => results.has(String(t.index))).length,
+      scriptBytes: Buffer.byteLength(batch.script), outputBytes: Buffer.byteLength(r.stdout), durationMs: Math.round(performance.now() - t0), again: true,
+    });
+    for (const t of read) this.batched.delete(String(t.index));
+    this.changes.read(results, read);
+    for (const [k, v] of results) this.batched.set(k, v);
   }
 
   /** What grouped applies (host-group.ts) use of this run. */
@@ -382,6 +430,7 @@ export class HostRun {
     if (out.changed && !this.o.check) this.changes.changedBy(t);
     const earlier = !out.changed ? carry.changes : undefined;
     if (out.changed || earlier) for (const x of notify) this.queued.add(x);
+    if (out.changed) await this.supersede(t);
     if (out.changed && !this.o.check) carry.changes = out.diff.changes;
     const stdout = out.results.map((r) => r.stdout).join('');
     const verdict = this.o.check && out.changed ? this.checkVerdict(t, out.diff) : {};

@@ -24,6 +24,17 @@ export function notifyList(t: Task): string[] {
 }
 
 /**
+ * The handlers whose queued notifications a task's change drops (its `supersedes` option).
+ *
+ * @example
+ * supersedesList(task)   // ['restart app']
+ */
+export function supersedesList(t: Task): string[] {
+  const n = t.options.supersedes;
+  return n === undefined ? [] : Array.isArray(n) ? n : [n];
+}
+
+/**
  * Two tasks run as the same user (so one script can serve both).
  *
  * @example

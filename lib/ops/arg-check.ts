@@ -10,7 +10,7 @@ import { quote } from '../transport/quote.js';
 import type { ArgType, OpSpec } from './types.js';
 
 /** Options every operation takes; `Target.add` keeps them apart from the op's args. */
-export const COMMON_OPTIONS = ['notify', 'when', 'become', 'name', 'tags', 'retries', 'delay', 'until'] as const;
+export const COMMON_OPTIONS = ['notify', 'supersedes', 'when', 'become', 'name', 'tags', 'retries', 'delay', 'until'] as const;
 
 const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !isSecret(v);
 const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -148,14 +148,15 @@ export function argProblems(op: Pick<OpSpec<unknown>, 'kind' | 'keys'>, args: un
 }
 
 /**
- * Type problems of the options every op takes (notify, when, become, name, retries, delay, until).
+ * Type problems of the options every op takes (notify, supersedes, when, become, name, retries, delay, until).
  *
  * @example
  * optionProblems({ notify: 5 })   // ['notify 5 must be a handler name or a list of them']
  */
-export function optionProblems(o: { notify?: unknown; when?: unknown; become?: unknown; name?: unknown; retries?: unknown; delay?: unknown; until?: unknown }): string[] {
+export function optionProblems(o: { notify?: unknown; supersedes?: unknown; when?: unknown; become?: unknown; name?: unknown; retries?: unknown; delay?: unknown; until?: unknown }): string[] {
   const problems: string[] = [];
   if (o.notify !== undefined && !CHECKS['string | string[]'].ok(o.notify)) problems.push(`notify ${showValue(o.notify)} must be a handler name or a list of them`);
+  if (o.supersedes !== undefined && !CHECKS['string | string[]'].ok(o.supersedes)) problems.push(`supersedes ${showValue(o.supersedes)} must be a handler name or a list of them`);
   if (o.when !== undefined && typeof o.when !== 'function') problems.push('when must be a function (facts) => boolean');
   if (o.become !== undefined && !(typeof o.become === 'boolean' || typeof o.become === 'string' || isPlainObject(o.become))) {
     problems.push(`become ${showValue(o.become)} must be true, a user name, or { user, password }`);

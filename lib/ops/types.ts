@@ -28,6 +28,15 @@ export interface Facts extends ExtendedFacts {
 export interface CommonOptions {
   /** Handler to queue when (and only when) this operation changed something. */
   notify?: string | string[];
+  /**
+   * Handlers this operation does the work of: when it changes something, the notifications of
+   * these handlers queued so far (by earlier tasks, or left pending on the host by a failed
+   * run) are dropped, as the change already did what they would do. For a task that starts a
+   * stopped service from the files now on the host: a restart right after it would only
+   * repeat the start. Notifications made after it still run the handler.
+   * @example host('web-01').shell('supervisorctl update && supervisorctl start app', { unless: 'pgrep -f gunicorn', supersedes: ['restart app'] })
+   */
+  supersedes?: string | string[];
   /** Decided at run time; a false result skips the task. */
   when?: (facts: Facts) => boolean;
   become?: Become;

@@ -184,8 +184,9 @@ function validateHost(h: HostPlan, problems: PlanProblem[], recipeFailed: boolea
     }
     if (recipeFailed) continue;
     const notify = t.options.notify === undefined ? [] : Array.isArray(t.options.notify) ? t.options.notify : [t.options.notify];
+    const supersedes = t.options.supersedes === undefined ? [] : Array.isArray(t.options.supersedes) ? t.options.supersedes : [t.options.supersedes];
     const flushed = t.kind === 'flushHandlers' ? (t.args as { handlers?: unknown }).handlers : undefined;
-    for (const [label, n] of [...notify.map((x) => ['notify', x] as const), ...(Array.isArray(flushed) ? flushed : []).map((x) => ['flushHandlers', x] as const)]) {
+    for (const [label, n] of [...notify.map((x) => ['notify', x] as const), ...supersedes.map((x) => ['supersedes', x] as const), ...(Array.isArray(flushed) ? flushed : []).map((x) => ['flushHandlers', x] as const)]) {
       if (typeof n === 'string' && !names.has(n)) at(`${label} ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));
     }
   }

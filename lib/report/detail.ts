@@ -82,10 +82,14 @@ const kb = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`);
  * @example
  * batchLine({ type: 'probe-batch', host: 'web-01', probes: 12, answered: 12, scriptBytes: 9000, outputBytes: 2100, durationMs: 41 }, 2)
  * // 'batched probe: 12 task probes and the facts in one script (8.8 KB); 2.1 KB back in 41 ms'
+ * batchLine({ type: 'probe-batch', host: 'web-01', probes: 3, answered: 3, scriptBytes: 2000, outputBytes: 500, durationMs: 30, again: true }, 1)
+ * // 'batched probe again: 3 task probes a change made stale, in one script (2.0 KB)'
  */
 export function batchLine(e: Extract<EngineEvent, { type: 'probe-batch' }>, level: Verbosity): string {
   const alone = e.probes - e.answered;
-  const sent = `batched probe: ${e.probes} task probe${e.probes === 1 ? '' : 's'} and the facts in one script (${kb(e.scriptBytes)})`;
+  const sent = e.again
+    ? `batched probe again: ${e.probes} task probes a change made stale, in one script (${kb(e.scriptBytes)})`
+    : `batched probe: ${e.probes} task probe${e.probes === 1 ? '' : 's'} and the facts in one script (${kb(e.scriptBytes)})`;
   const back = level >= 2 ? `; ${kb(e.outputBytes)} back in ${e.durationMs} ms` : '';
   return `${sent}${back}${alone > 0 ? `; ${alone} probe${alone === 1 ? '' : 's'} left out (too large for one script), run on their own` : ''}`;
 }

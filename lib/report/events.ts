@@ -97,9 +97,10 @@ export type EngineEvent =
   /**
    * The probes of a host's tasks sent as one script before its first task (`-v` shows it,
    * `-vv` with sizes and time): `probes` task probes in it, `answered` came back (the rest
-   * were too large for one script and probe on their own).
+   * were too large for one script and probe on their own). `again`: a later batch, of tasks
+   * whose first probe a change made stale.
    */
-  | { type: 'probe-batch'; host: string; probes: number; answered: number; scriptBytes: number; outputBytes: number; durationMs: number }
+  | { type: 'probe-batch'; host: string; probes: number; answered: number; scriptBytes: number; outputBytes: number; durationMs: number; again?: boolean }
   /**
    * What a task's probe printed (`-vv`): from the batched probe, or run just now in `durationMs`.
    * `hidden`: the task holds a secret, so its output is left out (`stdout` is empty).

@@ -39,7 +39,8 @@ async function run(p: ReturnType<typeof createProject>) {
     connect: async (h: HostPlan) => { const t = new CountingTransport(h.name); transports.push(t); return t; },
   });
   const probedAlone = events.filter((e) => e.type === 'task-probe' && !(e as { batched: boolean }).batched).map((e) => (e as { task: { name: string } }).task.name);
-  return { result, calls: transports[0]!.calls, probedAlone };
+  const again = events.filter((e): e is Extract<EngineEvent, { type: 'probe-batch' }> => e.type === 'probe-batch' && e.again === true);
+  return { result, calls: transports[0]!.calls, probedAlone, again };
 }
 
 test('a first run of a folder, 8 files and a template in it probes once, in the batch', async () => {
@@ -127,6 +128,51 @@ test('the same file written twice in a run is probed again the second time', asy
     const r = await run(p);
     assert.equal(r.probedAlone, [`line ${f}: two`]);
     assert.is(readFileSync(f, 'utf8'), 'one\ntwo\n');
+  } finally {
+    cleanup();
+  }
+});
+
+test('after a command changed something, the later tasks probe again in one script, and their changes go as one', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const p = createProject();
+    const h = p.host('localhost', local).shell(`mkdir -p ${join(dir, 'app')}`, { creates: join(dir, 'app'), name: 'make the folder' });
+    for (let i = 1; i <= 3; i++) h.file(join(dir, 'app', `f${i}.txt`), { content: `file ${i}\n` });
+    h.shell(`touch ${join(dir, 'stamp')}`, { creates: join(dir, 'stamp'), name: 'stamp' }).line(join(dir, 'stamp'), { line: 'more' });
+    const r = await run(p);
+    assert.ok(r.result.ok);
+    assert.is(r.result.hosts.localhost!.changed, 6);
+    // The three files and the stamp command (the first task without a footprint ends the
+    // script); after the files changed, the stamp and the line that reads it; the stamp's
+    // change made that read stale again, so the line probed on its own.
+    assert.equal(r.probedAlone, [`line ${join(dir, 'stamp')}: more`]);
+    assert.equal(r.again.map((e) => e.probes), [4, 2]);
+    assert.is(readFileSync(join(dir, 'app', 'f3.txt'), 'utf8'), 'file 3\n');
+    assert.is(readFileSync(join(dir, 'stamp'), 'utf8'), 'more\n');
+    const again = await run(p);
+    assert.is(again.result.hosts.localhost!.changed, 0);
+    assert.equal(again.again, [], 'nothing changed: the first batch serves every task');
+  } finally {
+    cleanup();
+  }
+});
+
+test('a probe read again sees a link made before it: a change through the link after that is not missed', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    mkdirSync(join(dir, 'v1'));
+    writeFileSync(join(dir, 'v1', 'app.conf'), 'x=1\n');
+    const p = createProject();
+    p.host('localhost', local)
+      .shell('true', { name: 'anything' })
+      .file(join(dir, 'current'), { state: 'link', target: join(dir, 'v1') })
+      .file(join(dir, 'other.txt'), { content: 'o\n' })
+      .line(join(dir, 'v1', 'app.conf'), { line: 'y=2' })
+      .line(join(dir, 'current', 'app.conf'), { line: 'z=3' });
+    const r = await run(p);
+    assert.ok(r.result.ok);
+    assert.is(readFileSync(join(dir, 'v1', 'app.conf'), 'utf8'), 'x=1\ny=2\nz=3\n', 'the last line task saw y=2, written through the other path');
   } finally {
     cleanup();
   }

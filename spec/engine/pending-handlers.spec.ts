@@ -164,4 +164,58 @@ test('flushHandlers({ handlers }) runs only those; the others still run at the e
   } finally { cleanup(); }
 });
 
+test('a task with supersedes drops the notifications queued before its change, on the host too; later ones still run the handler', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const build = (o: { conf: string; started: boolean; later?: string }) => {
+      const p = createProject();
+      p.host('box', { transport: 'local', stateDir: join(dir, 'state') })
+        .file(join(dir, 'app.conf'), { content: o.conf, notify: 'restart' })
+        .shell(`echo started >> ${join(dir, 'starts')}`, { unless: o.started ? 'true' : 'false', name: 'start it', supersedes: 'restart' })
+        .file(join(dir, 'later.conf'), { content: o.later ?? 'x\n', notify: 'restart' })
+        .handler('restart', (h) => h.shell(`echo restarted >> ${join(dir, 'restarts')}`));
+      return p;
+    };
+    const first = await run(build({ conf: 'a\n', started: false }));
+    assert.is(first.result.exitCode, 0);
+    // later.conf changed after the start: that notification stands.
+    assert.is(restarts(dir), 1, 'the notification made after the start ran the handler once');
+    assert.not.ok(existsSync(pendingFile(dir)), 'nothing is left pending');
+
+    const second = await run(build({ conf: 'b\n', started: false, later: 'x\n' }));
+    assert.is(second.result.exitCode, 0);
+    assert.is(restarts(dir), 1, 'a start after the only change does its work: no restart');
+    const start = second.ends.find((e) => e.task.name === 'start it')!;
+    assert.is(start.result.status, 'changed');
+
+    const third = await run(build({ conf: 'c\n', started: true, later: 'x\n' }));
+    assert.is(third.result.exitCode, 0);
+    assert.is(restarts(dir), 2, 'no start (already running): the change restarts');
+
+    const bad = createProject();
+    bad.host('box', { transport: 'local' }).shell('true', { supersedes: 'restrat' }).handler('restart', (h) => h.shell('true'));
+    const r = await run(bad);
+    assert.is(r.result.exitCode, 4);
+    assert.match((r.result.problems ?? []).map((x) => x.message).join('\n'), 'supersedes "restrat" names no handler of this host');
+  } finally { cleanup(); }
+});
+
+test('a supersedes task also clears a notification an earlier failed run left pending', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const failed = await run(project(dir, { content: 'port=5001\n', fail: true }));
+    assert.is(failed.result.exitCode, 2);
+    assert.is(readFileSync(pendingFile(dir), 'utf8'), 'restart\n');
+    const p = createProject();
+    p.host('box', { transport: 'local', stateDir: join(dir, 'state') })
+      .file(join(dir, 'app.conf'), { content: 'port=5001\n', notify: 'restart' })
+      .shell('true', { name: 'start it', supersedes: ['restart'] })
+      .handler('restart', (h) => h.shell(`echo restarted >> ${join(dir, 'restarts')}`));
+    const again = await run(p);
+    assert.is(again.result.exitCode, 0);
+    assert.is(restarts(dir), 0, 'the pending restart was done by the start');
+    assert.not.ok(existsSync(pendingFile(dir)), 'and is no longer recorded');
+  } finally { cleanup(); }
+});
+
 test.run();
