@@ -271,7 +271,7 @@ while :; do
   n=$((n + 1)); t=$((deadline - SECONDS)); [ $t -le ${attempt} ] || t=${attempt}; [ $t -ge 1 ] || t=1
   if try_once $t; then echo ${quote(`${target(a)} ready:`)} "$last (after $SECONDS s, $n attempt$([ $n -eq 1 ] || echo s))"; exit 0; fi
   [ $SECONDS -lt $deadline ] || break
-  sleep 1
+  sleep 0.2 2>/dev/null || sleep 1
 done
 {
 echo ${quote(summary)} "(last: $last; $n attempt$([ $n -eq 1 ] || echo s))"

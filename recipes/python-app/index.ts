@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { quote, recipe, ShipshapeError, type ParamKeys, type Target } from '../../lib/index.js';
 import { fileTaskName, localPath, optionalInt, recipeFile, requiredInt, requiredLine, requiredMatch, requiredPath, withDefaults } from '../params.js';
-import { supervisorRunning } from './supervisor-running.js';
+import { supervisorRestart, supervisorRunning } from './supervisor-running.js';
 
 export interface PythonAppParams {
   /** Where the app lives on the host (default `/opt/webapp`). */
@@ -183,7 +183,7 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
   // The restart proves itself: a new version that does not serve fails the run with its log.
   // supervisorctl's own failure says only "spawn error", so the health check is the judge.
   t.handler(restart, (h) => {
-    if (p.health) h.shell(`supervisorctl restart ${prog} || echo "supervisorctl restart failed (exit $?); the health check shows why"`, { name: `supervisorctl restart ${p.program}` });
+    if (p.health) h.shell(`{\n${supervisorRestart(p.program)}\n} || echo "supervisorctl restart failed (exit $?); the health check shows why"`, { name: `supervisorctl restart ${p.program}` });
     else h.command(['supervisorctl', 'restart', p.program], { name: `supervisorctl restart ${p.program}` });
     waitForApp(h, p, `${p.program} was restarted with the new code and config, which are on the host now, but it is not serving: fix it and run again`);
   });
@@ -208,10 +208,20 @@ export const pythonApp = recipe('pythonApp', (t: Target, params: PythonAppParams
     // start, hence the wait.
     .shell([
       'i=0; until supervisorctl pid >/dev/null 2>&1 || [ $i -ge 50 ]; do i=$((i+1)); sleep 0.2; done',
-      `supervisorctl update && { supervisorctl start ${prog} || ${p.health ? 'echo "supervisorctl start failed; the health check shows why"' : `supervisorctl status ${prog} | grep -Eq 'RUNNING|STARTING'`}; }`,
+      // `update` starts a program it added or changed from the files now on the host; one that
+      // was already starting may have loaded them as they were before: that one is restarted.
+      `u=$(supervisorctl update 2>&1); rc=$?; printf '%s\\n' "$u"`,
+      'if [ $rc = 0 ]; then',
+      `  out=$(supervisorctl start ${prog} 2>&1); rc=$?; printf '%s\\n' "$out"`,
+      `  case $out in *'already started'*) case $u in *${prog}': added process group'*|*${prog}': updated process group'*) rc=0 ;; *) supervisorctl restart ${prog}; rc=$? ;; esac ;; esac`,
+      `  [ $rc = 0 ] || ${p.health ? 'echo "supervisorctl start failed; the health check shows why"' : `supervisorctl status ${prog} | grep -Eq 'RUNNING|STARTING'`}`,
+      'else (exit $rc); fi',
     ].join('\n'), {
       unless: supervisorRunning(p.program),
       name: `${p.program} running under supervisor`,
+      // A program started here was loaded from the files now on the host: reread, update and
+      // a restart right after would only repeat the start (about 2 s on a first run).
+      supersedes: [UPDATE_SUPERVISOR, restart],
     });
   // A restart queued above (or left pending by a failed run) happens before the check, so the
   // check sees the new config: a new port answers only after the restart.
