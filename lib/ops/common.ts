@@ -128,16 +128,17 @@ export function oneOfProblem(label: string, value: unknown, allowed: readonly st
 }
 
 /**
- * Probe fragment printing `type mode owner group uid gid` of a path (links: `link mode owner
- * group <target as base64>`: a target may hold newlines or marker text), or `absent`.
+ * Probe fragment printing `type mode owner group uid gid` of a path (stat's `%F` type, like
+ * `regular file` or `directory`; links: `link mode owner group <target as base64>`: a target
+ * may hold newlines or marker text), or `absent`.
  *
  * @example
- * (await transport.exec(statProbe('/etc/motd'))).stdout   // 'file 644 root root 0 0\n'
+ * (await transport.exec(statProbe('/etc/motd'))).stdout   // 'regular file 644 root root 0 0\n'
  */
 export function statProbe(path: string): string {
   const p = quote(path);
   return `if [ -L ${p} ]; then printf 'link %s %s\\n' "$(stat -c '%a %U %G' ${p})" "$(readlink -n ${p} | base64 -w0)"; ` +
-    `elif [ -e ${p} ]; then stat -c '%F %a %U %G %u %g' ${p} | sed 's/^regular empty file/file/; s/^regular file/file/'; else echo absent; fi`;
+    `elif [ -e ${p} ]; then stat -c '%F %a %U %G %u %g' ${p}; else echo absent; fi`;
 }
 
 export interface StatResult {
@@ -186,7 +187,8 @@ export function parseStat(line: string): StatResult {
   const at = withIds ? n - 5 : n - 3;
   if (at < 1 || !DIGITS.test(f[at]!) || f.some((x) => x === '')) return { type: 'other' };
   const type = f.slice(0, at).join(' ');
-  const kind = type === 'file' ? 'file' : type === 'directory' ? 'directory' : 'other';
+  // stat's %F: `regular file` / `regular empty file` (older probes printed `file`).
+  const kind = type === 'file' || type === 'regular file' || type === 'regular empty file' ? 'file' : type === 'directory' ? 'directory' : 'other';
   const r: StatResult = { type: kind, mode: parseInt(f[at]!, 8), owner: f[at + 1], group: f[at + 2] };
   if (withIds) { r.uid = Number(f[n - 2]); r.gid = Number(f[n - 1]); }
   return r;

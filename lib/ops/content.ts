@@ -20,7 +20,7 @@ export const INLINE_LIMIT = 64 * 1024;
  */
 export function contentProbe(path: string, limit = INLINE_LIMIT): string {
   const p = quote(path);
-  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then sha256sum < ${p} | cut -d' ' -f1; ` +
+  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then sha256sum < ${p}; ` +
     `if [ "$(stat -c %s ${p})" -le ${limit} ]; then base64 -w0 < ${p}; fi; echo; else echo -; fi`;
 }
 
@@ -42,7 +42,9 @@ export function parseContentProbe(stdout: string): ContentState {
   const [statLine = '', sha = '-', b64 = ''] = stdout.split('\n');
   const stat = parseStat(statLine);
   if (sha === '-' || stat.type !== 'file') return { stat };
-  return { stat, sha256: sha.trim(), content: b64.trim() === '' && sha.trim() !== EMPTY_SHA ? undefined : Buffer.from(b64.trim(), 'base64') };
+  // sha256sum prints `<sum>  -` for its stdin (older probes printed the sum alone).
+  const sum = sha.trim().split(' ')[0] ?? '';
+  return { stat, sha256: sum, content: b64.trim() === '' && sum !== EMPTY_SHA ? undefined : Buffer.from(b64.trim(), 'base64') };
 }
 
 const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

@@ -20,6 +20,9 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9@._+:-]*$/;
 // systemctl is-enabled answers that mean "starts at boot, nothing to enable".
 const ENABLED = ['enabled', 'enabled-runtime', 'static', 'alias', 'indirect', 'generated', 'linked', 'linked-runtime'];
 
+/** `systemctl show` property names, as the probe's keys. */
+const SHOWN: Record<string, string> = { LoadState: 'load', ActiveState: 'active', NeedDaemonReload: 'reload' };
+
 interface ServiceState {
   init: 'systemd' | 'sysvinit';
   exists: boolean;
@@ -43,7 +46,7 @@ export function parseService(stdout: string): ServiceState {
   const kv = new Map<string, string>();
   for (const line of (splitSections(stdout).service ?? '').split('\n')) {
     const i = line.indexOf('=');
-    if (i > 0) kv.set(line.slice(0, i), line.slice(i + 1).trim());
+    if (i > 0) kv.set(SHOWN[line.slice(0, i)] ?? line.slice(0, i), line.slice(i + 1).trim());
   }
   if (kv.get('init') === 'systemd') {
     const load = kv.get('load') ?? '';
@@ -90,10 +93,9 @@ export const serviceOp: OpSpec<ServiceArgs> = {
     const n = quote(a.name);
     return section('service', [
       'if [ -d /run/systemd/system ]; then echo init=systemd',
-      `echo "load=$(systemctl show -p LoadState --value ${n} 2>/dev/null)"`,
-      `echo "active=$(systemctl is-active ${n} 2>/dev/null)"`,
-      `echo "enabled=$(systemctl is-enabled ${n} 2>/dev/null)"`,
-      `echo "reload=$(systemctl show -p NeedDaemonReload --value ${n} 2>/dev/null)"`,
+      // One call for three properties (LoadState=, ActiveState=, NeedDaemonReload= lines).
+      `systemctl show -p LoadState -p ActiveState -p NeedDaemonReload -- ${n} 2>/dev/null`,
+      `echo "enabled=$(systemctl is-enabled -- ${n} 2>/dev/null)"`,
       'else echo init=sysvinit',
       `if [ -x /etc/init.d/${n} ]; then echo script=yes; out=$(service ${n} status 2>&1 </dev/null); rc=$?; ` +
         `case "$out" in *[Uu]sage*) rc=usage;; '') [ $rc = 0 ] && rc=silent;; esac; echo "status=$rc"; else echo script=no; fi`,

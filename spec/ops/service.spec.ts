@@ -3,8 +3,8 @@ import { serviceOp, type ServiceArgs } from '../../lib/ops/service.js';
 import { opTable, sections } from '../support/op-harness.js';
 
 const S = '::shipshape::service\n';
-// systemd: what systemctl show/is-active/is-enabled print for a unit.
-const systemd = (load: string, active: string, enabled: string) => sections(`${S}init=systemd\nload=${load}\nactive=${active}\nenabled=${enabled}\n`);
+// systemd: what systemctl show -p LoadState -p ActiveState -p NeedDaemonReload and is-enabled print for a unit.
+const systemd = (load: string, active: string, enabled: string) => sections(`${S}init=systemd\nLoadState=${load}\nActiveState=${active}\nNeedDaemonReload=no\nenabled=${enabled}\n`);
 // sysvinit: as the probe printed it on this (non-systemd) machine for dbus, procps, x11-common.
 const sysv = (o: { script?: boolean; status?: string; pid?: boolean; enabled?: boolean; links?: boolean }) =>
   sections(`${S}init=sysvinit\n${o.script === false ? 'script=no\n' : `script=yes\nstatus=${o.status ?? '3'}\n`}pid=${o.pid ? 'yes' : 'no'}\nenabled=${o.enabled ? 'yes' : 'no'}\nlinks=${o.links ? 'yes' : 'no'}\n`);
@@ -15,7 +15,7 @@ opTable<ServiceArgs>(serviceOp, [
     args: { name: 'nginx', state: 'started', enabled: true },
     probed: systemd('loaded', 'inactive', 'disabled'),
     expect: {
-      probe: ['if [ -d /run/systemd/system ]; then echo init=systemd', 'systemctl show -p LoadState --value nginx', 'systemctl is-active nginx', 'systemctl is-enabled nginx', 'service nginx status', '/etc/rc[2-5].d/S??nginx'],
+      probe: ['if [ -d /run/systemd/system ]; then echo init=systemd', 'systemctl show -p LoadState -p ActiveState -p NeedDaemonReload -- nginx', 'systemctl is-enabled -- nginx', 'service nginx status', '/etc/rc[2-5].d/S??nginx'],
       changes: [{ what: 'enabled', before: 'disabled', after: 'true' }, { what: 'state', before: 'stopped', after: 'started' }],
       actions: [{ kind: 'exec', command: 'systemctl --no-reload enable nginx' }, { kind: 'exec', command: 'systemctl start nginx' }],
     },
@@ -23,9 +23,9 @@ opTable<ServiceArgs>(serviceOp, [
   {
     name: 'systemd: a unit whose file changed on disk is reloaded into systemd before the restart',
     args: { name: 'app', state: 'restarted' },
-    probed: sections(`${S}init=systemd\nload=loaded\nactive=active\nenabled=enabled\nreload=yes\n`),
+    probed: sections(`${S}init=systemd\nLoadState=loaded\nActiveState=active\nNeedDaemonReload=yes\nenabled=enabled\n`),
     expect: {
-      probe: ['systemctl show -p NeedDaemonReload --value app'],
+      probe: ['systemctl show -p LoadState -p ActiveState -p NeedDaemonReload -- app'],
       changes: [{ what: 'state', before: 'running', after: 'restarted' }],
       actions: [{ kind: 'defer', key: 'daemon-reload', command: 'systemctl daemon-reload' }, { kind: 'exec', command: 'systemctl restart app', after: ['daemon-reload'] }],
     },
@@ -33,7 +33,7 @@ opTable<ServiceArgs>(serviceOp, [
   {
     name: 'systemd: no reload when the unit needs none or nothing is to be done',
     args: { name: 'app', state: 'started' },
-    probed: sections(`${S}init=systemd\nload=loaded\nactive=active\nenabled=enabled\nreload=yes\n`),
+    probed: sections(`${S}init=systemd\nLoadState=loaded\nActiveState=active\nNeedDaemonReload=yes\nenabled=enabled\n`),
     expect: { changes: [], actions: [] },
   },
   {
