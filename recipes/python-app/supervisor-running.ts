@@ -13,7 +13,7 @@ export interface SupervisorRunningOptions {
 }
 
 /**
- * A shell script that exits 0 when `program` is RUNNING under supervisord. /proc answers "yes"
+ * A shell script that exits 0 when `program` is RUNNING (or STARTING) under supervisord. /proc answers "yes"
  * only when all of this holds, else `supervisorctl status <program>` decides:
  * - supervisorctl would read `/etc/supervisor/supervisord.conf` (none of the files it looks at
  *   first exists), and that file names one absolute `pidfile`;
@@ -65,7 +65,9 @@ export function supervisorRunning(program: string, o: SupervisorRunningOptions =
     '  return 1',
     '}',
     'running && exit 0',
-    'supervisorctl status "$p" 2>/dev/null | grep -q RUNNING',
+    // STARTING too: a program the restart handler just started (without waiting out startsecs)
+    // is on its way, and the health check after this judges whether it serves.
+    "supervisorctl status \"$p\" 2>/dev/null | grep -Eq ' (RUNNING|STARTING)( |$)'",
   ].join('\n');
 }
 

@@ -117,4 +117,12 @@ for (const [why, tree, o] of unsure) {
   });
 }
 
+test('a program supervisorctl calls STARTING counts as running (the health check after it judges); BACKOFF, FATAL and STOPPED do not', () => {
+  const tree = { procs: [SUPERVISORD, MASTER], pidfile: null };
+  const answer = (state: string) => RUNNING_ANSWER.replace('RUNNING  ', state.padEnd(9));
+  assert.equal(check(tree, { answer: answer('STARTING') }), { running: true, asked: true });
+  assert.equal(check(tree, { answer: 'app                              STARTING' }), { running: true, asked: true }, 'STARTING at the end of the line');
+  for (const state of ['BACKOFF', 'FATAL', 'STOPPED', 'EXITED']) assert.equal(check(tree, { answer: answer(state) }), { running: false, asked: true }, state);
+});
+
 test.run();
