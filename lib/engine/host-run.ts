@@ -253,7 +253,9 @@ export class HostRun {
           return false;
         }
       }
-      if (this.needsProbe(t)) await this.rebatch(tasks, i);
+      // A failed script only costs the round trip: each task then probes on its own, and its
+      // own probe reports the failure (an unreachable host, sudo refused) against the task.
+      if (this.needsProbe(t)) await this.rebatch(tasks, i).catch(() => undefined);
       // Consecutive file-like changes go to the host as one script. Tasks looked at and not
       // grouped keep their diff (computed once) and are not looked at again.
       if (!this.o.check && i >= noGroupBefore && t.kind !== 'flushHandlers') {
