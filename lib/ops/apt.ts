@@ -136,18 +136,21 @@ export const aptOp: OpSpec<AptArgs> = {
     const names = a.packages.map((p) => parsePackage(p).name);
     const parts: string[] = [];
     if (names.length > 0) {
-      // dpkg-query exits 1 and complains on stderr for packages it never heard of: those are absent.
-      parts.push(section('dpkg', `LC_ALL=C dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${words(names)} 2>/dev/null; echo "rc=$?"`));
+      // dpkg-query exits 1 and complains on stderr for packages it never heard of: those are
+      // absent. Asked once; what is missing is read from the same answer.
+      parts.push(`q=$(LC_ALL=C dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${words(names)} 2>/dev/null); rc=$?`);
+      parts.push(section('dpkg', `printf '%s\\n' "$q"; echo "rc=$rc"`));
     }
     if (a.state === 'latest' && names.length > 0) parts.push(section('policy', `LC_ALL=C apt-cache policy -- ${words(names)} 2>/dev/null`));
     else if ((a.state ?? 'present') === 'present' && names.length > 0) {
       // Candidates only for what is not installed, so an unchanged host pays one awk, no apt-cache.
-      parts.push(`missing=$(LC_ALL=C dpkg-query -W -f='\${Package} \${Status}\\n' -- ${words(names)} 2>/dev/null | ` +
+      parts.push(`missing=$(printf '%s\\n' "$q" | ` +
         `awk -v want=${quote(names.map(baseName).join(' '))} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) m[w[i]] = 1 } $4 == "installed" { delete m[$1] } END { for (k in m) print k }')`,
       `if [ -n "$missing" ]; then ${section('policy', 'LC_ALL=C apt-cache policy -- $missing 2>/dev/null')}; fi`);
     }
     if (updates(a)) {
-      parts.push(section('lists', `echo "$(date +%s) $(stat -c %Y ${LISTS} 2>/dev/null || echo -) $(find ${LISTS} -maxdepth 1 -name '*_Packages*' 2>/dev/null | head -n 1 | wc -l)"`));
+      // Whether any Packages list is there: a glob, not find | head | wc.
+      parts.push(section('lists', `n=0; for f in ${LISTS}/*_Packages*; do [ -e "$f" ] && n=1; break; done; echo "$(date +%s) $(stat -c %Y ${LISTS} 2>/dev/null || echo -) $n"`));
     }
     return parts.join('; ');
   },

@@ -93,7 +93,9 @@ export const serviceOp: OpSpec<ServiceArgs> = {
     const n = quote(a.name);
     return section('service', [
       'if [ -d /run/systemd/system ]; then echo init=systemd',
-      // One call for three properties (LoadState=, ActiveState=, NeedDaemonReload= lines).
+      // One call for three properties (LoadState=, ActiveState=, NeedDaemonReload= lines). Not
+      // UnitFileState: after `systemctl --no-reload disable` the manager still shows the old
+      // one, while is-enabled reads the unit files.
       `systemctl show -p LoadState -p ActiveState -p NeedDaemonReload -- ${n} 2>/dev/null`,
       `echo "enabled=$(systemctl is-enabled -- ${n} 2>/dev/null)"`,
       'else echo init=sysvinit',

@@ -54,7 +54,7 @@ opTable<AptArgs>(aptOp, [
     args: { packages: ['nginx'], updateCache: true, cacheValidTime: 3600 },
     probed: dpkg([], 1) + lists(2 * 86400),
     expect: {
-      probe: ['stat -c %Y /var/lib/apt/lists', "-name '*_Packages*'"],
+      probe: ['stat -c %Y /var/lib/apt/lists', 'for f in /var/lib/apt/lists/*_Packages*'],
       changes: [{ what: 'cache', before: 'updated 2d ago', after: 'updated' }, { what: 'package nginx', before: 'absent', after: 'present' }],
       actions: [{ kind: 'exec', command: UPDATE }, { kind: 'exec', command: `${APT} install -- nginx` }],
     },
