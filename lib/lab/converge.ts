@@ -5,6 +5,7 @@
  * port_mappings only change the forwards.
  */
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { claimAddresses, withNetLock } from './addresses.js';
 import { ensureBase, pruneBases } from './base.js';
 import type { ClusterNode } from './cluster.js';
@@ -181,7 +182,9 @@ async function apply(ctx: Ctx, state: ClusterState, nodes: ClusterNode[], verdic
       }));
     }, ctx.log);
   }
-  await Promise.all(todo.map(async ([name, v]) => {
+  // At most BOOTS_AT_ONCE hosts boot at a time: 200 systemd boots at once on 2 cores took
+  // longer than a host's 30 s for sshd to answer; in turns, each boot gets the machine's time.
+  await eachLimited(todo, BOOTS_AT_ONCE, async ([name, v]) => {
     const h = of(name)!;
     if (v.do === 'rebuild') seedUpper(hostPaths(ctx.cluster, h.name), h.name, h.address);
     if (v.do === 'relink') {
@@ -190,10 +193,33 @@ async function apply(ctx: Ctx, state: ClusterState, nodes: ClusterNode[], verdic
       await stopHost(h);
     }
     if (v.do !== 'keep') await boot(ctx, state, h, base, scripts.boot);
-  }));
+  });
   await ensureForwarder(ctx, state, scripts.forwarder);
   writeState(ctx.cluster.state, state);
   grantAccess(ctx, state);
+}
+
+/** Hosts booting at the same time (each then has 30 s for its sshd to answer). */
+const BOOTS_AT_ONCE = Math.max(8, cpus().length * 8);
+
+/**
+ * Runs `fn` on every item, at most `limit` at a time; rejects with the first failure once
+ * the ones started have settled.
+ *
+ * @example
+ * await eachLimited(hosts, 16, (h) => boot(h))
+ */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length && !errors.length) {
+      const item = items[next++]!;
+      try { await fn(item); } catch (e) { errors.push(e); }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length) throw errors[0];
 }
 
 /** Restarts the forwarder when its routes changed or it is not running; stops it when no host has a forward. */
