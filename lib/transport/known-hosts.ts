@@ -121,14 +121,34 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, p
   return any ? { status: 'changed', entry: any, otherType: true } : { status: 'unknown' };
 }
 
+/** Parsed files, by path, with what identified the version parsed (inode, size, times). */
+const parsed = new Map<string, { version: string; entries: readonly KnownHostEntry[] }>();
+
 /**
- * Reads and parses known_hosts files; a missing file has no entries.
+ * Reads and parses known_hosts files; a missing file has no entries. A file is parsed again
+ * only when it changed (its inode, size, mtime or ctime): a deploy to 200 hosts asks for the
+ * same lab file 400 times, and each parse of it held its own copy (10 MB at 200 hosts).
  *
  * @example
  * readKnownHosts([join(homedir(), '.ssh/known_hosts')])
  */
 export function readKnownHosts(files: readonly string[]): KnownHostEntry[] {
-  return files.flatMap((f) => (existsSync(f) ? parseKnownHosts(readFileSync(f, 'utf8'), f) : []));
+  return files.flatMap((f) => {
+    let st;
+    try {
+      st = statSync(f);
+    } catch {
+      parsed.delete(f);
+      return [];
+    }
+    const version = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const hit = parsed.get(f);
+    if (hit?.version === version) return hit.entries;
+    // Copied out of the file's text, so the entries do not keep the whole text alive.
+    const entries = parseKnownHosts(readFileSync(f, 'utf8'), f).map((e) => ({ ...e, hosts: Buffer.from(e.hosts).toString() }));
+    parsed.set(f, { version, entries });
+    return entries;
+  });
 }
 
 /**
@@ -239,6 +259,17 @@ export function withKnownHostsLock<T>(file: string, fn: () => T, waitMs = 10_000
 }
 
 function globMatch(pattern: string, text: string): boolean {
-  const re = pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(text.toLowerCase());
+  // Most lines name hosts plainly: compared as text, no RegExp built (a deploy to 200 hosts
+  // matched each of them against every line of the lab's known_hosts).
+  if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === text.toLowerCase();
+  let re = globs.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    if (globs.size > 10_000) globs.clear();
+    globs.set(pattern, re);
+  }
+  return re.test(text.toLowerCase());
 }
+
+/** Compiled wildcard patterns of known_hosts lines. */
+const globs = new Map<string, RegExp>();

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  addKnownHost, blobType, checkHostKey, entryMatches, fingerprint, hostLookupName, isHostName, knownHostsLine, parseKnownHosts,
+  addKnownHost, blobType, checkHostKey, entryMatches, fingerprint, hostLookupName, isHostName, knownHostsLine, parseKnownHosts, readKnownHosts,
 } from '../../lib/transport/known-hosts.js';
 
 function blob(type: string, fill: number): Buffer {
@@ -181,6 +182,25 @@ test('prints fingerprints as ssh-keygen -l does', () => {
     const r = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')], { encoding: 'utf8' });
     assert.is(fingerprint(key), r.stdout.split(' ')[1]);
     assert.is(blobType(key), 'ssh-ed25519');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readKnownHosts parses a file once while it is unchanged, and again once a line is added or it is gone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-kh-'));
+  try {
+    const f = join(dir, 'known_hosts');
+    writeFileSync(f, `[10.77.0.11]:2222 ssh-ed25519 ${b64(ED_A)}\n`);
+    const first = readKnownHosts([f]);
+    assert.is(first.length, 1);
+    assert.is(readKnownHosts([f])[0], first[0], 'the same parsed entry, not a new parse');
+    addKnownHost(f, '10.77.0.12', 22, ED_B);
+    const after = readKnownHosts([f]);
+    assert.equal(after.map((e) => e.hosts), ['[10.77.0.11]:2222', '10.77.0.12']);
+    assert.is(checkHostKey(after, '10.77.0.12', 22, ED_B).status, 'known');
+    rmSync(f);
+    assert.equal(readKnownHosts([f]), [], 'a removed file has no entries');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
