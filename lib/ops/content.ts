@@ -13,15 +13,21 @@ export const INLINE_LIMIT = 64 * 1024;
 /**
  * Probe printing: the stat line, then the sha256 (or `-`), then the content as base64 when
  * the file is a regular file no larger than `limit` (default {@link INLINE_LIMIT}; `line`
- * passes a larger one since it needs the whole file).
+ * passes a larger one since it needs the whole file). With `wanted` (the sha256 the file
+ * should have, never of a secret: the script shows in `ps`), a file that already has it
+ * sends no content, and no `stat` for its size runs: what a no-change run pays per file.
  *
  * @example
  * probe: (a) => contentProbe(a.path, LINE_LIMIT)
  */
-export function contentProbe(path: string, limit = INLINE_LIMIT): string {
+export function contentProbe(path: string, limit = INLINE_LIMIT, wanted?: string): string {
   const p = quote(path);
-  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then sha256sum < ${p}; ` +
-    `if [ "$(stat -c %s ${p})" -le ${limit} ]; then base64 -w0 < ${p}; fi; echo; else echo -; fi`;
+  const body = `if [ "$(stat -c %s ${p})" -le ${limit} ]; then base64 -w0 < ${p}; fi`;
+  if (wanted !== undefined && /^[0-9a-f]{64}$/.test(wanted)) {
+    return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then s=$(sha256sum < ${p}); printf '%s\\n' "$s"; ` +
+      `if [ "$s" != '${wanted}  -' ]; then ${body}; fi; echo; else echo -; fi`;
+  }
+  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then sha256sum < ${p}; ${body}; echo; else echo -; fi`;
 }
 
 export interface ContentState {

@@ -5,7 +5,7 @@ import { isSecret, registerSecretContent, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, oneOfProblem } from './common.js';
-import { contentProbe, fileActions, fileChanges, parseContentProbe, toBuffer, type PutData } from './content.js';
+import { contentProbe, fileActions, fileChanges, parseContentProbe, sha256, toBuffer, type PutData } from './content.js';
 import type { Action, Change, OpSpec } from './types.js';
 
 export interface FileArgs extends Attrs {
@@ -60,7 +60,8 @@ export const fileOp: OpSpec<FileArgs> = {
     return problems;
   },
 
-  probe: (a) => contentProbe(a.path),
+  // The wanted checksum rides along for plain content, so an unchanged file sends none back.
+  probe: (a) => contentProbe(a.path, undefined, a.content !== undefined && !isSecret(a.content) && !a.secret && stateOf(a) === 'file' ? sha256(toBuffer(a.content)) : undefined),
   // A link or a removal changes what every path below it means.
   footprint: (a) => [{ path: a.path, subtree: stateOf(a) === 'link' || stateOf(a) === 'absent' }],
 

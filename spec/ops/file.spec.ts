@@ -1,7 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseContentProbe, sha256 } from '../../lib/ops/content.js';
 import { fileOp, type FileArgs } from '../../lib/ops/file.js';
 import { secret } from '../../lib/secret.js';
 import { opTable, probedFile, sha, statLink } from '../support/op-harness.js';
@@ -175,5 +179,26 @@ opTable<FileArgs>(fileOp, [
   { name: 'rejects an unknown state', args: { path: '/x', state: 'gone' as never }, expect: { problems: ['state "gone" is not one of file, directory, link, absent, touch'] } },
   { name: 'rejects a bad owner name', args: { path: '/x', owner: 'bad name' }, expect: { problems: ['owner "bad name" is not a valid user name'] } },
 ]);
+
+test('the probe of a file with content sends the file back only when its checksum differs (never with a secret\'s checksum in the script)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-file-probe-'));
+  try {
+    const f = join(dir, 'app.conf');
+    writeFileSync(f, 'port=5000\n');
+    const run = (a: FileArgs) => parseContentProbe(execFileSync('/bin/sh', ['-c', fileOp.probe(a, { baseDir: dir })!], { encoding: 'utf8' }));
+    const same = run({ path: f, content: 'port=5000\n' });
+    assert.is(same.sha256, sha256('port=5000\n'));
+    assert.is(same.content, undefined, 'an unchanged file sends no content');
+    const probed = { stdout: execFileSync('/bin/sh', ['-c', fileOp.probe({ path: f, content: 'port=5000\n' }, { baseDir: dir })!], { encoding: 'utf8' }), code: 0 };
+    const d = (await fileOp.diff({ path: f, content: 'port=5000\n' }, probed, { host: 'h', check: false, baseDir: dir } as never));
+    assert.equal(d.changes.filter((c) => c.what === 'content'), [], 'the same checksum is no content change');
+    const other = run({ path: f, content: 'port=6000\n' });
+    assert.is(other.content?.toString(), 'port=5000\n', 'a changed file comes back, for --diff');
+    const hidden = fileOp.probe({ path: f, content: secret('port=5000\n') }, { baseDir: dir })!;
+    assert.not.ok(hidden.includes(sha256('port=5000\n')), 'no checksum of a secret in the script');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();
