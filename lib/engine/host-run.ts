@@ -2,7 +2,7 @@ import { toShipshapeError, ShipshapeError } from '../errors.js';
 import type { Change, Diff, Facts, Probed, TaskAttempt } from '../ops/types.js';
 import type { HostPlan, Task } from '../plan/types.js';
 import type { EngineEvent, HostStats, TaskInfo, TaskResult } from '../report/events.js';
-import type { Become, Transport } from '../transport/types.js';
+import type { Become, ExecResult, Transport } from '../transport/types.js';
 import { factsProbe, parseFacts } from './facts.js';
 import { factGroupsNeeded } from './facts-needed.js';
 import { accountsOf, accountsProbe, missingAccounts, parseAccounts } from './accounts.js';
@@ -142,17 +142,7 @@ export class HostRun {
       const s = t.op.probe(t.args, { baseDir: t.baseDir });
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
-    const batch = batchScript(probes);
-    const t0 = performance.now();
-    // Shown as one probe-batch event, not as a command: the script is long and says little.
-    this.doing = { phase: 'batch' };
-    const r = await this.transport.exec(batch.script, { become: this.batchBecome }).finally(() => { this.doing = { phase: 'host' }; });
-    const results = batch.parse(r.stdout);
-    const isTask = (k: string) => /^\d+$/.test(k);
-    this.o.emit({
-      type: 'probe-batch', host: this.plan.name, probes: probes.filter((p) => isTask(p.key)).length, answered: [...results.keys()].filter(isTask).length,
-      scriptBytes: Buffer.byteLength(batch.script), outputBytes: Buffer.byteLength(r.stdout), durationMs: Math.round(performance.now() - t0),
-    });
+    const { r, results } = await this.sendBatch(probes, false);
     if (!results.has('facts')) {
       throw new ShipshapeError('could not read the host\'s state', { host: this.plan.name, exitCode: r.code, stderr: r.stderr, fix: this.batchBecome ? 'check that the login user may use sudo without a password, or give become a password' : undefined });
     }
@@ -164,6 +154,25 @@ export class HostRun {
     results.delete('accounts');
     this.changes.read(results);
     this.batched = results;
+  }
+
+  /**
+   * Runs probes as one batch script on the host, as the batch's become; told as one
+   * probe-batch event (task probes are the numeric keys), not as a command: the script is
+   * long and says little.
+   */
+  private async sendBatch(probes: { key: string; script: string }[], again: boolean): Promise<{ r: ExecResult; results: Map<string, Probed> }> {
+    const batch = batchScript(probes);
+    const t0 = performance.now();
+    this.doing = { phase: 'batch' };
+    const r = await this.transport!.exec(batch.script, { become: this.batchBecome }).finally(() => { this.doing = { phase: 'host' }; });
+    const results = batch.parse(r.stdout);
+    const isTask = (k: string) => /^\d+$/.test(k);
+    this.o.emit({
+      type: 'probe-batch', host: this.plan.name, probes: probes.filter((p) => isTask(p.key)).length, answered: [...results.keys()].filter(isTask).length,
+      scriptBytes: Buffer.byteLength(batch.script), outputBytes: Buffer.byteLength(r.stdout), durationMs: Math.round(performance.now() - t0), ...(again ? { again } : {}),
+    });
+    return { r, results };
   }
 
   private get stateDir(): string | undefined {
@@ -255,7 +264,7 @@ export class HostRun {
       }
       // A failed script only costs the round trip: each task then probes on its own, and its
       // own probe reports the failure (an unreachable host, sudo refused) against the task.
-      if (this.needsProbe(t)) await this.rebatch(tasks, i).catch(() => undefined);
+      if (this.staleProbe(t) !== undefined) await this.rebatch(tasks, i).catch(() => undefined);
       // Consecutive file-like changes go to the host as one script. Tasks looked at and not
       // grouped keep their diff (computed once) and are not looked at again.
       if (!this.o.check && i >= noGroupBefore && t.kind !== 'flushHandlers') {
@@ -274,10 +283,10 @@ export class HostRun {
     return !blocked && !failedHere() && !this.unreachable;
   }
 
-  /** A task of the host's own list whose batched probe no longer tells its state. */
-  private needsProbe(t: Task): boolean {
-    return !t.handler && t.kind !== 'flushHandlers' && sameBecome(t.become, this.batchBecome) && !this.changes.batchValid(t)
-      && t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined;
+  /** The probe script of a task of the host's own list whose batched probe no longer tells its state, else undefined. */
+  private staleProbe(t: Task): string | undefined {
+    if (t.handler || t.kind === 'flushHandlers' || !sameBecome(t.become, this.batchBecome) || this.changes.batchValid(t)) return undefined;
+    return t.op.probe(t.args, { baseDir: t.baseDir });
   }
 
   /**
@@ -291,22 +300,14 @@ export class HostRun {
     for (let j = i; j < tasks.length; j++) {
       const t = tasks[j]!;
       if (t.handler) break;
-      if (t.kind === 'flushHandlers') continue;
-      if (!this.needsProbe(t)) continue;
-      window.push({ t, script: t.op.probe(t.args, { baseDir: t.baseDir })! });
+      const script = this.staleProbe(t);
+      if (script === undefined) continue;
+      window.push({ t, script });
       if (j > i && !t.op.footprint) break;
     }
     if (window.length < 2) return;
     const read = window.map((w) => w.t);
-    const batch = batchScript([...this.changes.probes(read), ...window.map((w) => ({ key: String(w.t.index), script: w.script }))]);
-    const t0 = performance.now();
-    this.doing = { phase: 'batch' };
-    const r = await this.transport!.exec(batch.script, { become: this.batchBecome }).finally(() => { this.doing = { phase: 'host' }; });
-    const results = batch.parse(r.stdout);
-    this.o.emit({
-      type: 'probe-batch', host: this.plan.name, probes: window.length, answered: read.filter((t) => results.has(String(t.index))).length,
-      scriptBytes: Buffer.byteLength(batch.script), outputBytes: Buffer.byteLength(r.stdout), durationMs: Math.round(performance.now() - t0), again: true,
-    });
+    const { results } = await this.sendBatch([...this.changes.probes(read), ...window.map((w) => ({ key: String(w.t.index), script: w.script }))], true);
     for (const t of read) this.batched.delete(String(t.index));
     this.changes.read(results, read);
     for (const [k, v] of results) this.batched.set(k, v);
