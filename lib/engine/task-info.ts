@@ -1,3 +1,4 @@
+import { handlerNames } from '../plan/handlers.js';
 import type { Task } from '../plan/types.js';
 import type { TaskInfo } from '../report/events.js';
 import type { Become } from '../transport/types.js';
@@ -19,8 +20,7 @@ export function taskInfo(t: Task): TaskInfo {
  * notifyList(task)   // ['restart app']
  */
 export function notifyList(t: Task): string[] {
-  const n = t.options.notify;
-  return n === undefined ? [] : Array.isArray(n) ? n : [n];
+  return handlerNames(t, 'notify');
 }
 
 /**
@@ -30,8 +30,7 @@ export function notifyList(t: Task): string[] {
  * supersedesList(task)   // ['restart app']
  */
 export function supersedesList(t: Task): string[] {
-  const n = t.options.supersedes;
-  return n === undefined ? [] : Array.isArray(n) ? n : [n];
+  return handlerNames(t, 'supersedes');
 }
 
 /**

@@ -9,7 +9,7 @@ import { ops } from '../ops/index.js';
 import { argProblems, optionProblems } from '../ops/arg-check.js';
 import { didYouMean } from '../did-you-mean.js';
 import type { OpSpec } from '../ops/types.js';
-import { duplicateHandlerProblem, sameHandler } from './handlers.js';
+import { duplicateHandlerProblem, handlerNames, sameHandler } from './handlers.js';
 import type { HandlerPlan, HostPlan, Plan, PlanProblem, Segment, Task } from './types.js';
 import { findCycle } from './cycles.js';
 import { nameProblem } from '../report/escape.js';
@@ -183,8 +183,8 @@ function validateHost(h: HostPlan, problems: PlanProblem[], recipeFailed: boolea
       for (const p of found) at(p);
     }
     if (recipeFailed) continue;
-    const notify = t.options.notify === undefined ? [] : Array.isArray(t.options.notify) ? t.options.notify : [t.options.notify];
-    const supersedes = t.options.supersedes === undefined ? [] : Array.isArray(t.options.supersedes) ? t.options.supersedes : [t.options.supersedes];
+    const notify = handlerNames(t, 'notify');
+    const supersedes = handlerNames(t, 'supersedes');
     const flushed = t.kind === 'flushHandlers' ? (t.args as { handlers?: unknown }).handlers : undefined;
     for (const [label, n] of [...notify.map((x) => ['notify', x] as const), ...supersedes.map((x) => ['supersedes', x] as const), ...(Array.isArray(flushed) ? flushed : []).map((x) => ['flushHandlers', x] as const)]) {
       if (typeof n === 'string' && !names.has(n)) at(`${label} ${JSON.stringify(n)} names no handler of this host` + (names.size ? ` (handlers: ${[...names].join(', ')})` : ' (it has none)'));

@@ -65,3 +65,14 @@ export function duplicateHandlerProblem(first: HandlerDecl, second: HandlerDecl,
     callSite: second.callSite,
   };
 }
+
+/**
+ * The handler names a task's `notify` or `supersedes` option gives, as a list.
+ *
+ * @example
+ * handlerNames(task, 'notify')   // ['restart app']
+ */
+export function handlerNames(t: Pick<Task, 'options'>, option: 'notify' | 'supersedes'): string[] {
+  const n = t.options[option];
+  return n === undefined ? [] : Array.isArray(n) ? n : [n];
+}
