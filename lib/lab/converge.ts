@@ -17,6 +17,7 @@ import { createHostNet, ensureBridge, hostNetProblem, removeHostNet, repairHostL
 import { basePaths, hostPaths, type BasePaths } from './paths.js';
 import { isAlive, stopProcs } from './proc.js';
 import { removeTree } from './remove.js';
+import { Semaphore } from '../transport/semaphore.js';
 import { debug } from './run.js';
 import { allStates, readState, writeState, type ClusterState, type HostState } from './state.js';
 import { netnsPrefix, removeOurKey, teardown, vethPrefix } from './teardown.js';
@@ -184,16 +185,28 @@ async function apply(ctx: Ctx, state: ClusterState, nodes: ClusterNode[], verdic
   }
   // At most BOOTS_AT_ONCE hosts boot at a time: 200 systemd boots at once on 2 cores took
   // longer than a host's 30 s for sshd to answer; in turns, each boot gets the machine's time.
-  await eachLimited(todo, BOOTS_AT_ONCE, async ([name, v]) => {
-    const h = of(name)!;
-    if (v.do === 'rebuild') seedUpper(hostPaths(ctx.cluster, h.name), h.name, h.address);
-    if (v.do === 'relink') {
-      if (await sshdAnswers(h.address)) return;
-      v.why += `; then sshd did not answer: restarted on its own files`;
-      await stopHost(h);
+  // After a failure no further host starts; the error comes once the started ones settled.
+  const boots = new Semaphore(BOOTS_AT_ONCE);
+  let failure: { error: unknown } | undefined;
+  await Promise.allSettled(todo.map(async ([name, v]) => {
+    const release = await boots.acquire();
+    try {
+      const h = of(name)!;
+      if (v.do === 'rebuild') seedUpper(hostPaths(ctx.cluster, h.name), h.name, h.address);
+      if (v.do === 'relink') {
+        if (await sshdAnswers(h.address)) return;
+        v.why += `; then sshd did not answer: restarted on its own files`;
+        await stopHost(h);
+      }
+      if (v.do !== 'keep') await boot(ctx, state, h, base, scripts.boot);
+    } catch (e) {
+      failure ??= { error: e };
+      boots.fail(e);
+    } finally {
+      release();
     }
-    if (v.do !== 'keep') await boot(ctx, state, h, base, scripts.boot);
-  });
+  }));
+  if (failure) throw failure.error;
   await ensureForwarder(ctx, state, scripts.forwarder);
   writeState(ctx.cluster.state, state);
   grantAccess(ctx, state);
@@ -201,26 +214,6 @@ async function apply(ctx: Ctx, state: ClusterState, nodes: ClusterNode[], verdic
 
 /** Hosts booting at the same time (each then has 30 s for its sshd to answer). */
 const BOOTS_AT_ONCE = Math.max(8, cpus().length * 8);
-
-/**
- * Runs `fn` on every item, at most `limit` at a time; rejects with the first failure once
- * the ones started have settled.
- *
- * @example
- * await eachLimited(hosts, 16, (h) => boot(h))
- */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const worker = async () => {
-    while (next < items.length && !errors.length) {
-      const item = items[next++]!;
-      try { await fn(item); } catch (e) { errors.push(e); }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (errors.length) throw errors[0];
-}
 
 /** Restarts the forwarder when its routes changed or it is not running; stops it when no host has a forward. */
 async function ensureForwarder(ctx: Ctx, state: ClusterState, script: string): Promise<void> {
