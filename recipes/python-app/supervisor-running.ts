@@ -13,6 +13,17 @@ export interface SupervisorRunningOptions {
 }
 
 /**
+ * Lines of a shell function (with `r`, the root, set) that return 1 unless supervisorctl
+ * would read `$r/etc/supervisor/supervisord.conf`, and else set `conf` to it: supervisorctl
+ * takes the first of these files that exists, and only the last is read here.
+ */
+const DEBIAN_CONF = [
+  '  s=$(command -v supervisorctl) || return 1; here=${s%/*}; here=${here%/*}',
+  '  for c in "$here/etc/supervisord.conf" "$here/supervisord.conf" supervisord.conf etc/supervisord.conf "$r/etc/supervisord.conf"; do [ -e "$c" ] && return 1; done',
+  '  conf="$r/etc/supervisor/supervisord.conf"; [ -f "$conf" ] || return 1',
+];
+
+/**
  * A shell script that exits 0 when `program` is RUNNING (or STARTING) under supervisord. /proc answers "yes"
  * only when all of this holds, else `supervisorctl status <program>` decides:
  * - supervisorctl would read `/etc/supervisor/supervisord.conf` (none of the files it looks at
@@ -35,10 +46,7 @@ export function supervisorRunning(program: string, o: SupervisorRunningOptions =
     `r=${quote(o.root ?? '')}; p=${quote(program)}; nl='`,
     "'",
     'running() {',
-    '  s=$(command -v supervisorctl) || return 1; here=${s%/*}; here=${here%/*}',
-    // supervisorctl takes the first of these that exists; only the last is read here.
-    '  for c in "$here/etc/supervisord.conf" "$here/supervisord.conf" supervisord.conf etc/supervisord.conf "$r/etc/supervisord.conf"; do [ -e "$c" ] && return 1; done',
-    '  conf="$r/etc/supervisor/supervisord.conf"; [ -f "$conf" ] || return 1',
+    ...DEBIAN_CONF,
     "  pf=$(sed -n 's/^[[:space:]]*pidfile[[:space:]]*=[[:space:]]*\\([^[:space:];]*\\).*/\\1/p' \"$conf\")",
     '  case $pf in /*) ;; *) return 1 ;; esac',
     '  case $pf in *"$nl"*|*%*) return 1 ;; esac',
@@ -103,9 +111,7 @@ export function supervisorRestart(program: string, o: Pick<SupervisorRunningOpti
     `r=${quote(o.root ?? '')}; p=${quote(program)}`,
     'sock() {',
     '  command -v python3 >/dev/null 2>&1 || return 1',
-    '  s=$(command -v supervisorctl) || return 1; here=${s%/*}; here=${here%/*}',
-    '  for c in "$here/etc/supervisord.conf" "$here/supervisord.conf" supervisord.conf etc/supervisord.conf; do [ -e "$c" ] && return 1; done',
-    '  conf="$r/etc/supervisor/supervisord.conf"; [ -f "$conf" ] || return 1',
+    ...DEBIAN_CONF,
     // What supervisorctl connects to: [supervisorctl] serverurl, with no username in that section.
     "  sect=$(sed -n '/^\\[supervisorctl\\]/,/^\\[/p' \"$conf\")",
     "  printf '%s\\n' \"$sect\" | grep -Eq '^[[:space:]]*(username|password)[[:space:]]*=' && return 1",
