@@ -60,19 +60,38 @@ function sameId(want: string, name: string | undefined, id: number | undefined):
  *
  * @example
  * attrActions('/etc/app.conf', { owner: 'www', mode: 0o640 }, changes)
- * // [{ kind: 'exec', command: 'chown www /etc/app.conf' }, { kind: 'exec', command: 'chmod 0640 /etc/app.conf' }]
+ * // [{ kind: 'exec', command: "chown www -- /etc/app.conf && chmod 0640 -- /etc/app.conf" }]  (one round trip)
  */
 export function attrActions(path: string, a: Attrs, changes: Change[], inTree = false): Action[] {
-  const actions: Action[] = [];
+  return chained(attrCommands(path, a, changes, inTree));
+}
+
+/** The chown/chmod commands of attrActions, for an op that chains them after its own. */
+export function attrCommands(path: string, a: Attrs, changes: Change[], inTree = false): string[] {
   const has = (w: string) => changes.some((c) => c.what === w);
   const p = quote(path);
   // Inside a tree an op writes (a directory copy), a symlink someone else planted is never
   // followed: chown -h acts on the link itself, and chmod refuses a path that became a link.
   const guard = inTree ? `if [ -L ${p} ]; then echo ${quote(`${path} is a symlink: refusing to follow it`)} >&2; exit 1; fi; ` : '';
+  const commands: string[] = [];
   if (has('owner') || has('group')) {
     const spec = has('owner') ? `${a.owner}${has('group') ? ':' + a.group : ''}` : `:${a.group}`;
-    actions.push({ kind: 'exec', command: `${guard}chown ${inTree ? '-h ' : ''}${quote(spec)} -- ${p}` });
+    commands.push(`${guard}chown ${inTree ? '-h ' : ''}${quote(spec)} -- ${p}`);
   }
-  if (has('mode')) actions.push({ kind: 'exec', command: `${guard}chmod ${modeString(parseMode(a.mode)!)} -- ${p}` });
-  return actions;
+  if (has('mode')) commands.push(`${guard}chmod ${modeString(parseMode(a.mode)!)} -- ${p}`);
+  return commands;
+}
+
+/**
+ * One exec action for commands that would each cost a round trip: `{ a; } && { b; }`, so the
+ * first failure stops the rest and is the exit code (a command's own `exit 1` ends them all).
+ *
+ * @example
+ * chained(['mkdir -p -- /opt/app', 'chmod 0755 -- /opt/app'])
+ * // [{ kind: 'exec', command: 'mkdir -p -- /opt/app && chmod 0755 -- /opt/app' }]
+ */
+export function chained(commands: string[]): Action[] {
+  if (!commands.length) return [];
+  const part = (c: string) => (commands.length === 1 || /^[\w./:=+ '-]*$/.test(c.replace(/'[^'\n]*'/g, "''")) ? c : `{ ${c}; }`);
+  return [{ kind: 'exec', command: commands.map(part).join(' && ') }];
 }

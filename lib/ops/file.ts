@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 import { isSecret, registerSecretContent, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
-import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
+import { ATTR_KEYS, attrChanges, attrCommands, chained, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, oneOfProblem } from './common.js';
 import { contentProbe, fileActions, fileChanges, parseContentProbe, sha256, toBuffer, type PutData } from './content.js';
 import type { Action, Change, OpSpec } from './types.js';
@@ -107,15 +107,15 @@ export const fileOp: OpSpec<FileArgs> = {
     const p = quote(a.path);
     if (want === 'absent') return [{ kind: 'exec', command: `rm -rf -- ${p}` }];
     if (want === 'link') {
-      const rm: Action[] = a.force ? [{ kind: 'exec', command: `if [ ! -L ${p} ]; then rm -rf -- ${p}; fi` }] : [];
-      return [...rm, { kind: 'exec', command: `ln -sfn -- ${quote(a.target!)} ${p}` }];
+      const rm = a.force ? [`if [ ! -L ${p} ]; then rm -rf -- ${p}; fi`] : [];
+      return chained([...rm, `ln -sfn -- ${quote(a.target!)} ${p}`]);
     }
     if (want === 'directory') {
       const created = changes.some((c) => c.what === 'state');
-      const mk: Action[] = created ? [{ kind: 'exec', command: `mkdir -p -- ${p}` }] : [];
-      // A new directory gets every wanted attribute, whatever mkdir gave it.
+      const mk = created ? [`mkdir -p -- ${p}`] : [];
+      // A new directory gets every wanted attribute, whatever mkdir gave it; one round trip.
       const attrs = created ? attrChanges(a, { type: 'directory' }) : changes;
-      return [...mk, ...attrActions(a.path, a, attrs)];
+      return chained([...mk, ...attrCommands(a.path, a, attrs)]);
     }
     return fileActions(diff.data as PutData, a, changes);
   },

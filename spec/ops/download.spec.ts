@@ -45,7 +45,7 @@ opTable<DownloadArgs>(downloadOp, [
     probed: probed('file 644 root root 0 0', { sum: SUM }),
     expect: {
       changes: [{ what: 'owner', before: 'root', after: 'app' }, { what: 'mode', before: '0644', after: '0600' }],
-      actions: [{ kind: 'exec', command: 'chown app -- /opt/tool.tar.gz' }, { kind: 'exec', command: 'chmod 0600 -- /opt/tool.tar.gz' }],
+      actions: [{ kind: 'exec', command: 'chown app -- /opt/tool.tar.gz && chmod 0600 -- /opt/tool.tar.gz' }],
     },
   },
   {

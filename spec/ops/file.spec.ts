@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { chained } from '../../lib/ops/attrs.js';
 import { parseContentProbe, sha256 } from '../../lib/ops/content.js';
 import { fileOp, type FileArgs } from '../../lib/ops/file.js';
 import { secret } from '../../lib/secret.js';
@@ -104,7 +105,7 @@ opTable<FileArgs>(fileOp, [
     probed: probedFile('absent'),
     expect: {
       changes: [{ what: 'state', before: 'absent', after: 'directory' }, { what: 'owner', after: 'vagrant' }, { what: 'group', after: 'vagrant' }, { what: 'mode', after: '0755' }],
-      actions: [{ kind: 'exec', command: 'mkdir -p -- /opt/webapp' }, { kind: 'exec', command: 'chown vagrant:vagrant -- /opt/webapp' }, { kind: 'exec', command: 'chmod 0755 -- /opt/webapp' }],
+      actions: [{ kind: 'exec', command: 'mkdir -p -- /opt/webapp && chown vagrant:vagrant -- /opt/webapp && chmod 0755 -- /opt/webapp' }],
     },
   },
   {
@@ -156,7 +157,7 @@ opTable<FileArgs>(fileOp, [
     name: 'replaces a file by a link with force',
     args: { path: '/etc/motd', target: '/etc/issue', force: true },
     probed: probedFile('file 644 root root 0 0', 'hello\n'),
-    expect: { changes: [{ what: 'link', before: 'file' }], actions: [{ kind: 'exec', command: 'if [ ! -L /etc/motd ]; then rm -rf -- /etc/motd; fi' }, { kind: 'exec', command: 'ln -sfn -- /etc/issue /etc/motd' }] },
+    expect: { changes: [{ what: 'link', before: 'file' }], actions: [{ kind: 'exec', command: '{ if [ ! -L /etc/motd ]; then rm -rf -- /etc/motd; fi; } && ln -sfn -- /etc/issue /etc/motd' }] },
   },
   {
     name: 'removes a present path',
@@ -196,6 +197,37 @@ test('the probe of a file with content sends the file back only when its checksu
     assert.is(other.content?.toString(), 'port=5000\n', 'a changed file comes back, for --diff');
     const hidden = fileOp.probe({ path: f, content: secret('port=5000\n') }, { baseDir: dir })!;
     assert.not.ok(hidden.includes(sha256('port=5000\n')), 'no checksum of a secret in the script');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('chained commands (one round trip) stop at the first failure, with its exit code, also when a command exits itself', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-chain-'));
+  const sh = (command: string) => {
+    try {
+      execFileSync('sh', ['-c', command], { stdio: 'pipe' });
+      return 0;
+    } catch (e) {
+      return (e as { status: number }).status;
+    }
+  };
+  try {
+    const one = (cs: string[]) => {
+      const a = chained(cs);
+      assert.is(a.length, 1);
+      return a[0]!.kind === 'exec' ? a[0]!.command : '';
+    };
+    assert.equal(chained([]), []);
+    assert.is(one([`touch ${dir}/a`]), `touch ${dir}/a`);
+    assert.is(sh(one([`touch ${dir}/a`, `touch ${dir}/b`])), 0);
+    assert.is(sh(`test -f ${dir}/a && test -f ${dir}/b`), 0);
+    assert.is(sh(one(['sh -c "exit 4"', `touch ${dir}/c`])), 4);
+    assert.is(sh(`test -e ${dir}/c`), 1, 'a command after a failed one ran');
+    assert.is(sh(one([`if [ -d ${dir} ]; then echo refusing >&2; exit 3; fi; touch ${dir}/d`, `touch ${dir}/e`])), 3);
+    assert.is(sh(`test -e ${dir}/d || test -e ${dir}/e`), 1, 'a guard that exits did not stop the chain');
+    assert.is(sh(one([`if [ ! -d ${dir}/x ]; then true; fi; false`, `touch ${dir}/f`])), 1, 'the last part of a compound command is its status');
+    assert.is(sh(`test -e ${dir}/f`), 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -97,7 +97,7 @@ opTable<SyncArgs>(syncOp, [
         { what: 'mode run.sh', before: '0755', after: '0644' }, { what: 'mode static/', before: '0755', after: '0750' },
       ],
       actions: [
-        { kind: 'exec', command: 'chown www -- /srv/site' }, { kind: 'exec', command: 'chmod 0750 -- /srv/site' },
+        { kind: 'exec', command: 'chown www -- /srv/site && chmod 0750 -- /srv/site' },
         { kind: 'exec', command: "if [ -L /srv/site/run.sh ]; then echo '/srv/site/run.sh is a symlink: refusing to follow it' >&2; exit 1; fi; chmod 0644 -- /srv/site/run.sh" },
         { kind: 'exec', command: "if [ -L /srv/site/static ]; then echo '/srv/site/static is a symlink: refusing to follow it' >&2; exit 1; fi; chmod 0750 -- /srv/site/static" },
       ],
