@@ -63,6 +63,8 @@ export class HostRun {
   private readonly handlersDone = new Set<string>();
   /** Handler names listed in the host's pending file (read at start, or recorded since). */
   private readonly recorded = new Set<string>();
+  /** Recorded names whose handler ran (or was superseded), removed from the host's file in one exec as the host finishes. */
+  private readonly clearing = new Map<string, string>();
   private started = false;
   /** Commands ops deferred (one daemon-reload, one apt-get update), run once per host. */
   private readonly deferred = new Deferred();
@@ -197,6 +199,8 @@ export class HostRun {
 
   /** Records notifications on the host before the change that makes them is applied. */
   private async recordPending(names: string[]): Promise<void> {
+    // notified again before its clear was sent: it simply stays in the file
+    for (const n of names) this.clearing.delete(n);
     const fresh = names.filter((n) => !this.recorded.has(n));
     if (!fresh.length) return;
     const r = await this.transport!.exec(recordPendingScript(fresh, this.stateDir), { become: this.batchBecome });
@@ -210,19 +214,32 @@ export class HostRun {
   }
 
   /** A change of a task with `supersedes`: those handlers' notifications so far are dropped, on the host too. */
-  private async supersede(t: Task): Promise<void> {
+  private supersede(t: Task): void {
     for (const name of supersedesList(t)) {
       if (this.handlersDone.has(name)) continue;
       this.queued.delete(name);
-      if (!this.o.check) await this.clearPending(name, `"${t.name}" did its work`);
+      if (!this.o.check) this.clearPending(name, `"${t.name}" did its work`);
     }
   }
 
-  private async clearPending(name: string, why = 'ran'): Promise<void> {
-    if (!this.recorded.has(name)) return;
-    const r = await this.transport!.exec(clearPendingScript([name], this.stateDir), { become: this.batchBecome }).catch((e: Error) => ({ code: -1, stderr: e.message }));
-    if (r.code === 0) this.recorded.delete(name);
-    else this.o.emit({ type: 'warning', host: this.plan.name, message: `handler "${name}" ${why}, but could not be removed from the pending list (${r.stderr.trim()}): it runs again next time` });
+  /**
+   * Marks a recorded handler as done; the host's file loses it in flushClears (one exec for all),
+   * a round trip per handler saved. Should the run die before that, the handler runs again next
+   * time: the safe side.
+   */
+  private clearPending(name: string, why = 'ran'): void {
+    if (this.recorded.has(name)) this.clearing.set(name, why);
+  }
+
+  private async flushClears(): Promise<void> {
+    const names = [...this.clearing.keys()];
+    if (!names.length || !this.transport) return;
+    const r = await this.transport.exec(clearPendingScript(names, this.stateDir), { become: this.batchBecome }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+    for (const [name, why] of this.clearing) {
+      if (r.code === 0) this.recorded.delete(name);
+      else this.o.emit({ type: 'warning', host: this.plan.name, message: `handler "${name}" ${why}, but could not be removed from the pending list (${r.stderr.trim()}): it runs again next time` });
+    }
+    this.clearing.clear();
   }
 
   /**
@@ -433,7 +450,7 @@ export class HostRun {
     if (out.changed && !this.o.check) this.changes.changedBy(t);
     const earlier = !out.changed ? carry.changes : undefined;
     if (out.changed || earlier) for (const x of notify) this.queued.add(x);
-    if (out.changed) await this.supersede(t);
+    if (out.changed) this.supersede(t);
     if (out.changed && !this.o.check) carry.changes = out.diff.changes;
     const stdout = out.results.map((r) => r.stdout).join('');
     const verdict = this.o.check && out.changed ? this.checkVerdict(t, out.diff) : {};
@@ -517,12 +534,13 @@ export class HostRun {
         continue;
       }
       const ok = await this.runTasks(next.tasks, undefined, force);
-      if (ok && !this.o.check) await this.clearPending(next.name);
+      if (ok && !this.o.check) this.clearPending(next.name);
     }
   }
 
   async finish(): Promise<void> {
     await this.runHandlers();
+    await this.flushClears();
     await this.runDeferred();
     await this.close();
     this.o.emit({ type: 'host-end', host: this.plan.name, stats: this.stats });

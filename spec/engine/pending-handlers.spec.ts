@@ -141,6 +141,38 @@ test('flushHandlers() runs the queued handlers at that point; a later notificati
   } finally { cleanup(); }
 });
 
+test('handlers that ran leave the pending file in one exec as the host finishes; one notified again after a flush stays pending when the run fails', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const log = join(dir, 'log');
+    const plan = (o: { fail: boolean }) => {
+      const p = createProject();
+      p.host('box', { transport: 'local', stateDir: join(dir, 'state') })
+        .file(join(dir, 'a'), { content: 'a\n', notify: ['restart', 'reload'] })
+        .flushHandlers()
+        .file(join(dir, 'b'), { content: o.fail ? 'b2\n' : 'b\n', notify: 'restart' })
+        .shell(o.fail ? 'exit 5' : 'true', { unless: o.fail ? undefined : 'true', name: 'later task' })
+        .handler('restart', (h) => h.shell(`echo restart >> ${log}`))
+        .handler('reload', (h) => h.shell(`echo reload >> ${log}`));
+      return p;
+    };
+    const events: EngineEvent[] = [];
+    const r = await deployProject(plan({ fail: false }), { argv: [], keepExitCode: true, reporter: (e) => events.push(e) });
+    assert.is(r.exitCode, 0);
+    const clears = events.filter((e) => e.type === 'command' && e.command.includes('grep -vxF'));
+    assert.is(clears.length, 1, `one clear for all handlers, got ${clears.length}`);
+    const cmd = clears[0]!.type === 'command' ? clears[0]!.command : '';
+    assert.ok(cmd.includes('-e restart') && cmd.includes('-e reload'), `it names both handlers: ${cmd}`);
+    assert.not.ok(existsSync(pendingFile(dir)), 'nothing left pending');
+
+    // the flush runs both handlers; then b changes and notifies restart again; then a task fails
+    writeFileSync(join(dir, 'a'), 'old\n');
+    const failed = await deployProject(plan({ fail: true }), { argv: [], keepExitCode: true, reporter: () => undefined });
+    assert.is(failed.exitCode, 2);
+    assert.is(readFileSync(pendingFile(dir), 'utf8'), 'restart\n', 'reload ran and is cleared; restart, notified after its run, stays');
+  } finally { cleanup(); }
+});
+
 test('flushHandlers({ handlers }) runs only those; the others still run at the end; an unknown name is a plan error', async () => {
   const { dir, cleanup } = tmpDir();
   try {
