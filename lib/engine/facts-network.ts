@@ -121,6 +121,9 @@ export function parseProcNetwork(p: ProcNetwork): NetworkFacts {
     if (!address || f.length < 6) continue;
     iface(map, f[5]!).ipv6.push({ address, prefix: parseInt(f[2]!, 16), scope: V6_SCOPES[f[3]!] ?? 'global' });
   }
+  // if_inet6 is in hash order; list them as `ip` does, global addresses before link-local ones
+  const rank = (scope: string) => ['global', 'site', 'link', 'host'].indexOf(scope) >>> 0;
+  for (const i of Object.values(map)) i.ipv6.sort((x, y) => rank(x.scope) - rank(y.scope));
   const routes = parseProcRoute(p.procRoute);
   const local = new Set<string>();
   p.fibTrie.forEach((l, i) => {

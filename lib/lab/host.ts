@@ -45,11 +45,13 @@ child='' stop=0
 trap 'stop=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true' TERM INT
 while [ "$stop" = 0 ]; do
   # --register=no --keep-unit: the machine's PID 1 is not systemd, there is no machined to ask;
-  # --private-network with the namespace: without it nspawn drops CAP_NET_ADMIN inside
+  # --private-network with the namespace: without it nspawn drops CAP_NET_ADMIN inside;
+  # --show-status=yes (to systemd): the console always shows units starting and stopping
+  # (with the default, auto, a quick shutdown may print none of them)
   systemd-nspawn --quiet --boot --directory "$m" --machine="$netns" --hostname="$name" --uuid="$uuid" \\
     --private-network --network-namespace-path=/proc/self/fd/3 --register=no --keep-unit \\
     --bind-ro="$repo:/srv/localrepo" --bind-ro="$wheels:/srv/wheelhouse" \\
-    --link-journal=no --resolv-conf=off --timezone=off --console=read-only &
+    --link-journal=no --resolv-conf=off --timezone=off --console=read-only -- --show-status=yes &
   child=$!
   rc=0; wait "$child" || rc=$?
   # a signal interrupts wait: wait again until nspawn has really exited

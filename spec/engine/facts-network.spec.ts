@@ -123,4 +123,17 @@ test('/proc fallback: an address with no route of its subnet is left out; a reje
   assert.equal(n.defaultIpv6, null);
 });
 
+test('/proc fallback: IPv6 addresses are listed global first, as ip lists them, whatever the order of if_inet6', () => {
+  const n = plain(parseProcNetwork({
+    sysNet: ['eth0 02:fc:00:00:00:01'],
+    // a link-local address before the global one, as /proc/net/if_inet6 may hash them
+    ifInet6: ['fe8000000000000000fc00fffe000001 02 40 20 80     eth0', 'fd000000000000000000000000000002 02 40 00 80     eth0'],
+    procRoute: [], ipv6Route: [], fibTrie: [],
+  }));
+  assert.equal(n.interfaces.eth0!.ipv6, [
+    { address: 'fd00::2', prefix: 64, scope: 'global' },
+    { address: 'fe80::fc:ff:fe00:1', prefix: 64, scope: 'link' },
+  ]);
+});
+
 test.run();

@@ -123,7 +123,7 @@ test('lab down stops the host in order and leaves nothing behind', async () => {
   assert.ok(await stopHost(state.hosts[0]!), 'the host stopped');
   measured.push(`stopping the host (systemd's poweroff, asked by SIGTERM): ${secs(performance.now() - t0)}`);
   const shutdown = readFileSync(paths.console, 'utf8').split('rebooted: starting it again').pop()!;
-  assert.match(shutdown, /Stopped .*OpenBSD Secure Shell server/);
+  assert.match(shutdown, /Stopped .*OpenBSD Secure Shell server/, `the console after the stop ends:\n${shutdown.slice(-1500)}`);
   assert.match(shutdown, /Halting system|Powering off/);
   await labDown(file);
   assert.equal(await labLeftovers(state), []);

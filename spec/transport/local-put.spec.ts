@@ -149,7 +149,8 @@ test('keeps the old file and leaves no temp file when the controller is killed m
   try {
     const f = join(dir, 'big.bin');
     writeFileSync(f, 'old\n');
-    child = await startPutChild({ path: f, size: 50 * 1024 * 1024, fill: 'k' });
+    // big enough that the kill lands mid-upload on a fast disk too (50 MiB did not, once)
+    child = await startPutChild({ path: f, size: 400 * 1024 * 1024, fill: 'k' });
     await waitUntil(() => others(dir, 'big.bin').some((n) => lstatSync(join(dir, n)).size > 0), 30_000, 'the upload starting');
     await killHard(child);
     // The writer sees end of input; it must neither rename a truncated file nor leave it.
@@ -167,7 +168,8 @@ test('a temp file left by a writer killed outright is removed by the next upload
   try {
     const f = join(dir, 'big.bin');
     writeFileSync(f, 'old\n');
-    child = await startPutChild({ path: f, size: 50 * 1024 * 1024, fill: 'k' });
+    // big enough that the kill lands mid-upload on a fast disk too (50 MiB did not, once)
+    child = await startPutChild({ path: f, size: 400 * 1024 * 1024, fill: 'k' });
     await waitUntil(() => others(dir, 'big.bin').some((n) => lstatSync(join(dir, n)).size > 0), 30_000, 'the upload starting');
     // kill -9 of everything: the controller and the writer's own process group.
     const writers = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
