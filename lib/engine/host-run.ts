@@ -232,9 +232,11 @@ export class HostRun {
   }
 
   private async flushClears(): Promise<void> {
-    const names = [...this.clearing.keys()];
-    if (!names.length || !this.transport) return;
-    const r = await this.transport.exec(clearPendingScript(names, this.stateDir), { become: this.batchBecome }).catch((e: Error) => ({ code: -1, stderr: e.message }));
+    if (!this.clearing.size) return;
+    const script = clearPendingScript([...this.clearing.keys()], this.stateDir);
+    const r = this.transport
+      ? await this.transport.exec(script, { become: this.batchBecome }).catch((e: Error) => ({ code: -1, stderr: e.message }))
+      : { code: -1, stderr: 'the connection to the host is gone' };
     for (const [name, why] of this.clearing) {
       if (r.code === 0) this.recorded.delete(name);
       else this.o.emit({ type: 'warning', host: this.plan.name, message: `handler "${name}" ${why}, but could not be removed from the pending list (${r.stderr.trim()}): it runs again next time` });

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 import { quote } from '../transport/quote.js';
-import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
+import { ATTR_KEYS, attrActions, attrChanges, chained, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, trimSlashes, words, type StatResult } from './common.js';
 import { contentChange, INLINE_LIMIT, sha256 } from './content.js';
 import { defaultFileMode, localKind, localTree, type LocalEntry } from './local-tree.js';
@@ -284,7 +284,7 @@ function plainActions(a: SyncArgs, p: SyncPlan): Action[] {
   const files = p.remove.filter((r) => !r.dir).map((r) => at(r.rel));
   const empty = p.remove.filter((r) => r.dir).map((r) => at(r.rel));
   const rm = [...(files.length ? [`rm -f -- ${words(files)}`] : []), ...(empty.length ? [`rmdir -- ${words(empty)}`] : [])];
-  if (rm.length) out.push({ kind: 'exec', command: rm.join(' && ') });
+  out.push(...chained(rm));
   const dirs = [...(p.root ? [dest] : []), ...p.mkdirs.map(at)];
   if (dirs.length) {
     out.push({ kind: 'exec', command: `mkdir -p -m ${dirModeOf(a)} -- ${words(dirs)}` });
