@@ -155,7 +155,9 @@ END { if (n) print "    (" n " more like the line above)" }`;
 
 // The last line naming an error (`SyntaxError: …`, `ValueError: …`) with the lines before it
 // (a Python traceback puts the file and line there): shown when the tail would miss it, since
-// what a crashing program logs last is often how it shut down, not why.
+// what a crashing program logs last is often how it shut down, not why. When the error line is
+// in the tail but its context is not (a line or two were logged after it), the context lines
+// before the tail are shown on their own, joining it with no gap.
 const ERROR_LINE = '[A-Za-z](Error|Exception): ';
 const ERROR_CONTEXT = 3;
 
@@ -175,8 +177,13 @@ for f; do
   else
     echo "--- last lines of $f:"; w=$(tail -n 500 -- "$f" | awk "$squeeze"); n=$(printf '%s\n' "$w" | wc -l)
     e=$(printf '%s\n' "$w" | grep -nE ${quote(ERROR_LINE)} | tail -n 1 | cut -d: -f1)
-    if [ -n "$e" ] && [ "$e" -le $((n - per)) ]; then
-      printf '%s\n' "$w" | sed -n "$((e > ${ERROR_CONTEXT} ? e - ${ERROR_CONTEXT} : 1)),\${e}p" | cut -c1-300; echo '    (...)'
+    if [ -n "$e" ]; then
+      from=$((e > ${ERROR_CONTEXT} ? e - ${ERROR_CONTEXT} : 1)); upto=$((n - per))
+      if [ "$e" -le "$upto" ]; then
+        printf '%s\n' "$w" | sed -n "\${from},\${e}p" | cut -c1-300; if [ "$e" -lt "$upto" ]; then echo '    (...)'; fi
+      elif [ "$from" -le "$upto" ]; then
+        printf '%s\n' "$w" | sed -n "\${from},\${upto}p" | cut -c1-300
+      fi
     fi
     printf '%s\n' "$w" | tail -n "$per" | cut -c1-300
   fi

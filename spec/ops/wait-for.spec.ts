@@ -252,6 +252,23 @@ test('waitFor for real: the last error line and the lines before it are shown wh
   assert.match(text, 'HaltServer', 'the tail is still there');
 });
 
+test('waitFor for real: an error line at the start of the tail still shows the lines before it, once', async () => {
+  const log = join(scratch(), 'error.log');
+  // 16 distinct lines; the tail of one log holds 13 (a budget of 19 lines), so the SyntaxError is
+  // its first line and the File line is the last line before it: the case gunicorn hits when it
+  // has logged only a little after the error when the wait gives up.
+  const before = ['Traceback (most recent call last):', '  File "/opt/webapp/app.py", line 1', '    def app(environ, start_response)'];
+  const after = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'].map((w) => `[INFO] ${w} worker exiting`);
+  writeFileSync(log, [...before, "SyntaxError: expected ':'", ...after, ''].join('\n'));
+  const err = await runOp(waitForOp, { command: 'false', timeout: 1, logFile: log }, transport, ctx()).then(() => undefined, (e: unknown) => e);
+  const text = (err as ShipshapeError).explain();
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.endsWith(`--- last lines of ${log}:`));
+  const indent = lines[at]!.length - `--- last lines of ${log}:`.length;   // explain() indents the command's output
+  const shown = lines.slice(at + 1, at + 1 + 16).map((l) => l.slice(indent));
+  assert.equal(shown, [...before, "SyntaxError: expected ':'", ...after], 'the whole file, in order, no line twice and no gap marker');
+});
+
 test('waitFor for real: check mode makes one attempt and says it would wait', async () => {
   const server = createTcpServer();
   const port = await listen(server);
