@@ -11,16 +11,26 @@ export const BATCH_SCRIPT_LIMIT = 96 * 1024;
 /** Bytes of `s` once single-quoted for sh: each `'` becomes `'\''`. */
 const quotedSize = (s: string) => Buffer.byteLength(s) + 2 + 3 * (s.split("'").length - 1);
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/**
+ * Sets `ss_l` to the byte length of `$1`: bash and other locale-aware shells count characters
+ * unless LC_ALL is C, so it is C for that one expansion (dash counts bytes anyway). Builtins
+ * only: no process.
+ */
+const BYTE_LENGTH = 'ss_len() { if [ -n "${LC_ALL+x}" ]; then ss_o=$LC_ALL; LC_ALL=C; ss_l=${#1}; LC_ALL=$ss_o; else LC_ALL=C; ss_l=${#1}; unset LC_ALL; fi; }';
 
 /**
  * One script that runs many probes, so a host's state is read in one round trip. Each probe
- * runs in a subshell with stdin closed and stderr dropped; what it prints, followed by a
- * newline and its exit code, goes through `base64 -w0` between two markers. So no output (a
- * file's content, a link target, text that repeats the markers with the nonce seen in `ps`)
- * can pose as a marker or as another probe's output. Markers are read in order, each begin
- * marker after the previous end. Probes that would take the script past
- * {@link BATCH_SCRIPT_LIMIT} are left out: `parse` has no result for them.
+ * runs in a command substitution (a subshell) with stdin closed and stderr dropped; what it
+ * prints, followed by a newline and its exit code (an exit trap prints it, so a probe may
+ * `exit`; one that sets its own exit trap gets no result), is printed after a begin marker that gives
+ * its length in bytes, then an end marker. The parser takes exactly that many bytes, so no
+ * output (a file's content, a link target, text that repeats the markers with the nonce seen
+ * in `ps`) can pose as a marker or as another probe's output, and a probe costs the host one
+ * fork, not a pipeline through base64. Output a shell cannot hold in a variable (NUL bytes)
+ * is dropped by the shell; a length that does not match (a shell counting characters, output
+ * that is not UTF-8) ends the parse there: the probes after it have no result and probe on
+ * their own. Probes that would take the script past {@link BATCH_SCRIPT_LIMIT} are left out:
+ * `parse` has no result for them.
  *
  * @example
  * const b = batchScript([{ key: '0', script: 'stat -c %a /etc/motd' }]);
@@ -30,13 +40,15 @@ export function batchScript(probes: { key: string; script: string }[], limit = B
   const nonce = randomBytes(6).toString('hex');
   const begin = (k: string) => `::shipshape:${nonce}:begin:${k}::`;
   const end = (k: string) => `::shipshape:${nonce}:end:${k}::`;
-  const parts: string[] = [];
+  const parts: string[] = [BYTE_LENGTH];
   const included: string[] = [];
-  let size = 0;
+  let size = quotedSize(BYTE_LENGTH) + 1;
   for (const { key, script: s } of probes) {
     // Keys are ours (task indexes, 'facts'): never quoted, so they must stay plain.
     if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new Error(`probe key ${JSON.stringify(key)} must be letters, digits, _ or -`);
-    const part = `printf '%s\\n' '${begin(key)}'; ( ( ${s}\n) 2>/dev/null; printf '\\n%s' "$?" ) </dev/null | base64 -w0; printf '\\n%s\\n' '${end(key)}'`;
+    // The exit trap prints the code also when the probe calls exit; the trailing '.' keeps the
+    // output's own trailing newlines through $( ).
+    const part = `ss_v=$( trap 'printf "\\n%s." "$?"' 0; { ${s}\n} 2>/dev/null </dev/null ); ss_v=\${ss_v%.}; ss_len "$ss_v"; printf '%s %s\\n%s\\n%s\\n' '${begin(key)}' "$ss_l" "$ss_v" '${end(key)}'`;
     const partSize = quotedSize(part) + 1;
     if (size + partSize > limit && included.length > 0) continue;
     parts.push(part);
@@ -47,22 +59,26 @@ export function batchScript(probes: { key: string; script: string }[], limit = B
     script: parts.join('\n'),
     parse(stdout: string) {
       const out = new Map<string, Probed>();
+      const bytes = Buffer.from(stdout, 'utf8');
       let from = 0;
       for (const key of included) {
-        const b = stdout.indexOf(`${begin(key)}\n`, from);
-        if (b < 0) continue;
-        const bodyStart = b + begin(key).length + 1;
-        const e = stdout.indexOf(`\n${end(key)}\n`, bodyStart);
-        if (e < 0) continue;
-        from = e + end(key).length + 2;
-        const body = stdout.slice(bodyStart, e);
-        if (!BASE64.test(body)) continue;
-        const text = Buffer.from(body, 'base64').toString('utf8');
+        const head = Buffer.from(`${begin(key)} `);
+        const b = bytes.indexOf(head, from);
+        if (b < 0) break;
+        const nl = bytes.indexOf(0x0a, b + head.length);
+        const len = nl < 0 ? '' : bytes.subarray(b + head.length, nl).toString('latin1');
+        if (!/^\d{1,9}$/.test(len)) break;
+        const bodyStart = nl + 1;
+        const bodyEnd = bodyStart + Number(len);
+        const tail = Buffer.from(`\n${end(key)}\n`);
+        if (bodyEnd + tail.length > bytes.length || !bytes.subarray(bodyEnd, bodyEnd + tail.length).equals(tail)) break;
+        from = bodyEnd + tail.length;
+        const text = bytes.subarray(bodyStart, bodyEnd).toString('utf8');
         // The probe's output, then the newline and exit code the wrapper printed after it.
-        const nl = text.lastIndexOf('\n');
-        const code = text.slice(nl + 1);
-        if (nl < 0 || !/^\d+$/.test(code)) continue;
-        out.set(key, { stdout: text.slice(0, nl), code: Number(code) });
+        const i = text.lastIndexOf('\n');
+        const code = text.slice(i + 1);
+        if (i < 0 || !/^\d+$/.test(code)) continue;
+        out.set(key, { stdout: text.slice(0, i), code: Number(code) });
       }
       return out;
     },

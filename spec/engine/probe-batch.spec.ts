@@ -55,15 +55,40 @@ test('probe output is returned byte for byte: no trailing newline, blank lines, 
   assert.equal(r.get('2'), { stdout: '', code: 0 });
 });
 
-test('output that is not what the batch prints (a cut-off or altered body) gives no result for that probe', () => {
-  const b = batchScript([{ key: '0', script: 'echo one' }, { key: '1', script: 'echo two' }]);
+test('output that is not what the batch prints (a cut-off or altered body) ends the parse there: no result for that probe or the ones after it', () => {
+  const b = batchScript([{ key: '0', script: 'echo one' }, { key: '1', script: 'echo two' }, { key: '2', script: 'echo three' }]);
   const out = execFileSync('/bin/sh', ['-c', b.script], { encoding: 'utf8' });
   const n = nonceOf(b.script);
-  const altered = out.replace(/(begin:0::\n)[A-Za-z0-9+/=]+/, '$1not base64!');
-  const r = b.parse(altered);
-  assert.is(r.has('0'), false);
-  assert.equal(r.get('1'), { stdout: 'two\n', code: 0 });
-  assert.is(b.parse(out.slice(0, out.indexOf(`::shipshape:${n}:end:1::`))).has('1'), false);
+  assert.equal([...b.parse(out).keys()], ['0', '1', '2']);
+  const longer = out.replace('two\n', 'two, and more\n');
+  assert.equal([...b.parse(longer).keys()], ['0'], 'a body longer than its length');
+  const wrongLength = out.replace(/(begin:1:: )\d+/, '$1x');
+  assert.equal([...b.parse(wrongLength).keys()], ['0']);
+  assert.equal([...b.parse(out.slice(0, out.indexOf(`::shipshape:${n}:end:1::`))).keys()], ['0'], 'cut off before its end marker');
+});
+
+test('lengths are bytes in bash under a UTF-8 locale too, and output that is not UTF-8 stops the parse without a wrong result', () => {
+  const b = batchScript([
+    { key: '0', script: "printf 'caf\\303\\251 \\342\\234\\223\\n'" },
+    { key: '1', script: "printf 'bad \\377 byte\\n'" },
+    { key: '2', script: 'echo after' },
+  ]);
+  const bash = execFileSync('bash', ['-c', b.script], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  const r = b.parse(bash);
+  assert.equal(r.get('0'), { stdout: 'café ✓\n', code: 0 });
+  assert.is(r.has('1'), false, 'the transport decodes stdout as UTF-8: a lone \\377 no longer has its length');
+  assert.is(r.has('2'), false);
+  const unset = execFileSync('bash', ['-c', `${b.script}\necho "LC_ALL=\${LC_ALL-unset}"`], { encoding: 'utf8', env: { ...process.env, LC_ALL: undefined, LANG: 'C.UTF-8' } });
+  assert.equal(b.parse(unset).get('0'), { stdout: 'café ✓\n', code: 0 });
+  assert.match(unset, /LC_ALL=unset\n$/, 'LC_ALL is as it was after the length is taken');
+});
+
+test('a probe may exit with a code; one that sets its own exit trap gets no result', () => {
+  const b = batchScript([{ key: '0', script: 'echo a; exit 5; echo b' }, { key: '1', script: "trap 'echo bye' 0; echo x" }, { key: '2', script: 'echo next' }]);
+  const r = b.parse(execFileSync('/bin/sh', ['-c', b.script], { encoding: 'utf8' }));
+  assert.equal(r.get('0'), { stdout: 'a\n', code: 5 });
+  assert.is(r.has('1'), false);
+  assert.equal(r.get('2'), { stdout: 'next\n', code: 0 });
 });
 
 test('probes that would take the script past its size limit are left out, to be probed on their own', () => {
