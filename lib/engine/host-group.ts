@@ -42,7 +42,7 @@ export interface Member {
 /** A task that can be part of a group: an op with known paths, run once, as a plain task. */
 function candidate(t: Task, become: Become | undefined): boolean {
   const o = t.options;
-  return !!t.op.footprint && !t.handler && !o.when && !o.until && !o.retries && !o.delay && o.supersedes === undefined && sameBecome(t.become, become);
+  return !!t.op.footprint && t.op.groupable !== false && !t.handler && !o.when && !o.until && !o.retries && !o.delay && o.supersedes === undefined && sameBecome(t.become, become);
 }
 
 /**
@@ -66,7 +66,7 @@ export async function planGroup(h: GroupHost, tasks: readonly Task[], from: numb
     const t = tasks[i]!;
     if (!candidate(t, become)) break;
     const probed = h.batchedProbe(t);
-    const fp = t.op.footprint!(t.args);
+    const fp = t.op.footprint!(t.args) ?? [];
     if (!probed || (touched.length && (!h.isPlain(t) || overlaps(fp, touched)))) break;
     const ctx = { host: h.host, facts: h.facts, baseDir: t.baseDir, check: false, deferred: h.deferred };
     let diff: Diff;

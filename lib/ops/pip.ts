@@ -85,6 +85,13 @@ export const pipOp: OpSpec<PipArgs> = {
     return parts.join('; ');
   },
 
+  // What the probe reads (the venv, the requirements file; the stamp is in the venv) and what
+  // an install writes. `latest` asks the index, which no footprint covers. An install that
+  // builds a package from source may run its setup code anywhere: writes outside the venv
+  // are not tracked.
+  footprint: (a) => (a.state === 'latest' ? undefined : [{ path: trimSlashes(a.venv), subtree: true }, ...(a.requirements !== undefined ? [{ path: a.requirements }] : [])]),
+  groupable: false,
+
   diff(a, probed, ctx): Diff {
     const s = splitSections(probed.stdout);
     const state = a.state ?? 'present';

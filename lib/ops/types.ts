@@ -218,7 +218,12 @@ export interface OpSpec<A> {
    * template, copy, line): a change elsewhere leaves its batched probe valid. Ops without one
    * may be affected by, and may affect, anything on the host.
    */
-  footprint?(args: A): Footprint[];
+  footprint?(args: A): Footprint[] | undefined;
+  /**
+   * False for an op with a footprint whose changes must still run on their own, not in a
+   * grouped apply with the file tasks around it (pip: a long install whose output it reports).
+   */
+  groupable?: false;
 }
 
 /** A task as the plan holds it: an op, its arguments and where it was declared. */

@@ -1,6 +1,7 @@
 // Batched probes stay in use after changes that cannot have touched what a later task reads:
 // a first run of many files in a new folder probes once. Anything else probes again.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -60,6 +61,44 @@ test('a first run of a folder, 8 files and a template in it probes once, in the 
     const again = await run(p);
     assert.is(again.result.hosts.localhost!.changed, 0);
     assert.is(again.calls.length, 1, 'a second run is one round trip');
+  } finally {
+    cleanup();
+  }
+});
+
+/** A venv-shaped folder with x 1.0 installed, its requirements file and the stamp of an earlier install. */
+function installedVenv(dir: string): { venv: string; req: string } {
+  const venv = join(dir, 'venv');
+  const site = join(venv, 'lib/python3.11/site-packages/x-1.0.dist-info');
+  mkdirSync(site, { recursive: true });
+  writeFileSync(join(site, 'METADATA'), 'Metadata-Version: 2.1\nName: x\nVersion: 1.0\n');
+  mkdirSync(join(venv, 'bin'));
+  writeFileSync(join(venv, 'bin/python'), '#!/bin/sh\nexit 1\n');
+  chmodSync(join(venv, 'bin/python'), 0o755);
+  writeFileSync(join(venv, 'pyvenv.cfg'), 'home = /usr/bin\ninclude-system-site-packages = false\n');
+  const req = join(dir, 'requirements.txt');
+  writeFileSync(req, 'x==1.0\n');
+  writeFileSync(join(venv, '.shipshape-requirements.sha256'), `${createHash('sha256').update('x==1.0\n').digest('hex')}  ${req}\n`);
+  return { venv, req };
+}
+
+test('pip keeps its batched probe after a change beside its venv, and probes again after its requirements file changed', async () => {
+  const { dir, cleanup } = tmpDir();
+  try {
+    const { venv, req } = installedVenv(dir);
+    const beside = createProject();
+    beside.host('localhost', local).file(join(dir, 'app.py'), { content: 'print(1)\n' }).pip({ venv, requirements: req });
+    const a = await run(beside);
+    assert.ok(a.result.ok);
+    assert.is(a.result.hosts.localhost!.changed, 1, 'the file changed, pip did not');
+    assert.equal(a.probedAlone, [], 'pip used its batched probe');
+    assert.is(a.again.length, 0);
+    const same = createProject();
+    // the same text: pip sees it unchanged, but only by probing again after the write
+    same.host('localhost', local).file(req, { content: 'x==1.0\n', mode: 0o600 }).pip({ venv, requirements: req });
+    const b = await run(same);
+    assert.ok(b.result.ok);
+    assert.equal(b.probedAlone, [`pip -r ${req} in ${venv}`], 'a write to its requirements file makes pip probe again');
   } finally {
     cleanup();
   }
