@@ -141,7 +141,7 @@ export class HostRun {
     this.changes = new ChangeTracker(batchable);
     probes.push(...this.changes.probes());
     for (const t of batchable) {
-      const s = t.op.probe(t.args, { baseDir: t.baseDir });
+      const s = t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars });
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
     const { r, results } = await this.sendBatch(probes, false);
@@ -305,7 +305,7 @@ export class HostRun {
   /** The probe script of a task of the host's own list whose batched probe no longer tells its state, else undefined. */
   private staleProbe(t: Task): string | undefined {
     if (t.handler || t.kind === 'flushHandlers' || !sameBecome(t.become, this.batchBecome) || this.changes.batchValid(t)) return undefined;
-    return t.op.probe(t.args, { baseDir: t.baseDir });
+    return t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars });
   }
 
   /**
@@ -425,7 +425,7 @@ export class HostRun {
     this.diffs.delete(t.id);
     const probeMs = useBatch ? 0 : performance.now() - p0;
     carry.probeMs = (carry.probeMs ?? 0) + probeMs;
-    if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir }) !== undefined) this.tellProbe(t, probed, useBatch, probeMs);
+    if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars }) !== undefined) this.tellProbe(t, probed, useBatch, probeMs);
     this.doing = { task: taskInfo(t), phase: 'apply' };
     const notify = notifyList(t).filter((x) => !this.handlersDone.has(x));
     let applying = false;

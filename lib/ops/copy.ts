@@ -5,7 +5,7 @@ import { registerSecretContent } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, trimSlashes, words, type StatResult } from './common.js';
-import { contentChange, contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
+import { contentChange, contentProbe, fileActions, fileChanges, INLINE_LIMIT, parseContentProbe, sha256, type PutData } from './content.js';
 import { defaultFileMode, localKind, localTree, type LocalEntry } from './local-tree.js';
 import type { Action, Change, Diff, OpContext, OpSpec } from './types.js';
 
@@ -30,6 +30,7 @@ export interface CopyArgs extends Attrs {
 /** What the probe needs beyond the args: where relative local paths resolve. */
 export interface ProbeContext {
   baseDir: string;
+  vars?: Record<string, unknown>;
 }
 
 interface DirPlan {
@@ -83,10 +84,12 @@ export const copyOp: OpSpec<CopyArgs> = {
     try {
       if (localKind(local) === 'directory') return dirProbe(a.dest, localTree(local));
     } catch { /* validate reported it; the file probe is harmless */ }
-    if (a.dest.endsWith('/')) return section('copy-file', `echo into; ${contentProbe(a.dest + basename(a.src))}`);
+    // A small file's sha256 goes with the probe: a copy that has it sends no content back.
+    const wanted = wantedSha(a, local);
+    if (a.dest.endsWith('/')) return section('copy-file', `echo into; ${contentProbe(a.dest + basename(a.src), undefined, wanted)}`);
     const d = quote(a.dest);
-    return section('copy-file', `if [ -d ${d} ]; then echo into; ${contentProbe(`${a.dest}/${basename(a.src)}`)}; ` +
-      `else echo at; ${contentProbe(a.dest)}; fi`);
+    return section('copy-file', `if [ -d ${d} ]; then echo into; ${contentProbe(`${a.dest}/${basename(a.src)}`, undefined, wanted)}; ` +
+      `else echo at; ${contentProbe(a.dest, undefined, wanted)}; fi`);
   },
 
   diff(a, probed, ctx) {
@@ -118,6 +121,17 @@ export const copyOp: OpSpec<CopyArgs> = {
     return fileActions(d, a, diff.changes, d.defaultMode);
   },
 };
+
+/** The sha256 of a local file up to INLINE_LIMIT bytes that is not secret (the probe shows in `ps`); else undefined. */
+function wantedSha(a: CopyArgs, local: string): string | undefined {
+  if (a.secret) return undefined;
+  try {
+    const st = statSync(local);
+    return st.isFile() && st.size <= INLINE_LIMIT ? sha256(readFileSync(local)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Probe of a directory copy: the root's stat, then stat and sha256 of every path src holds. */
 function dirProbe(dest: string, tree: LocalEntry[]): string {

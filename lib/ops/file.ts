@@ -1,11 +1,11 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 import { isSecret, registerSecretContent, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrChanges, attrCommands, chained, validateAttrs, type Attrs } from './attrs.js';
-import { absolutePathProblem, oneOfProblem } from './common.js';
-import { contentProbe, fileActions, fileChanges, parseContentProbe, sha256, toBuffer, type PutData } from './content.js';
+import { absolutePathProblem, oneOfProblem, statProbe } from './common.js';
+import { contentProbe, fileActions, fileChanges, INLINE_LIMIT, parseContentProbe, sha256, toBuffer, type PutData } from './content.js';
 import type { Action, Change, OpSpec } from './types.js';
 
 export interface FileArgs extends Attrs {
@@ -29,6 +29,19 @@ export interface FileArgs extends Attrs {
    * masked wherever it shows up. A `content` made with secret() is secret without it.
    */
   secret?: boolean;
+}
+
+/** The sha256 the file should have, when it may show in `ps` (not secret) and is cheap to know. */
+function wantedSha(a: FileArgs, baseDir: string): string | undefined {
+  if (a.secret || isSecret(a.content)) return undefined;
+  if (a.content !== undefined) return sha256(toBuffer(a.content));
+  try {
+    const local = resolve(baseDir, a.src!);
+    const st = statSync(local);
+    return st.isFile() && st.size <= INLINE_LIMIT ? sha256(readFileSync(local)) : undefined;
+  } catch {
+    return undefined;   // validate reported it
+  }
 }
 
 function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
@@ -60,8 +73,14 @@ export const fileOp: OpSpec<FileArgs> = {
     return problems;
   },
 
-  // The wanted checksum rides along for plain content, so an unchanged file sends none back.
-  probe: (a) => contentProbe(a.path, undefined, a.content !== undefined && !isSecret(a.content) && !a.secret && stateOf(a) === 'file' ? sha256(toBuffer(a.content)) : undefined),
+  // Only a file with content (or src) needs the current content; a folder, a link, an absence
+  // or a file kept as it is (a log file made sure to exist) is judged by its stat alone, so a
+  // large file is never read. The wanted checksum rides along for content that is not secret
+  // (and a small src), so an unchanged file sends none back.
+  probe(a, ctx) {
+    if (stateOf(a) !== 'file' || (a.content === undefined && a.src === undefined)) return `${statProbe(a.path)}; echo -`;
+    return contentProbe(a.path, undefined, wantedSha(a, ctx?.baseDir ?? process.cwd()));
+  },
   // A link or a removal changes what every path below it means.
   footprint: (a) => [{ path: a.path, subtree: stateOf(a) === 'link' || stateOf(a) === 'absent' }],
 

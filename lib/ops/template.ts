@@ -5,7 +5,7 @@ import { ShipshapeError } from '../errors.js';
 import { isSecret, registerSecretContent, reveal } from '../secret.js';
 import { ATTR_KEYS, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem } from './common.js';
-import { contentProbe, fileActions, fileChanges, parseContentProbe, type PutData } from './content.js';
+import { contentProbe, fileActions, fileChanges, parseContentProbe, sha256, type PutData } from './content.js';
 import type { Facts, OpSpec } from './types.js';
 
 export interface TemplateArgs extends Attrs {
@@ -113,6 +113,29 @@ function missingVariables(text: string, view: Record<string, unknown>): Missing[
   return missing;
 }
 
+/** The template reads `facts` (known only once the host answered). */
+function usesFacts(tokens: Token[]): boolean {
+  return tokens.some((t) => (['name', '&', '#', '^'].includes(t[0]) && (t[1] === 'facts' || t[1].startsWith('facts.'))) || (t[4] !== undefined && usesFacts(t[4])));
+}
+
+/**
+ * The sha256 of the rendered template when the host's variables alone settle it: no facts,
+ * no secret (the probe script shows in `ps`), every variable given; else undefined.
+ */
+function wantedSha(a: TemplateArgs, baseDir: string, vars: Record<string, unknown>): string | undefined {
+  if (a.secret) return undefined;
+  try {
+    const text = readTemplate(a.src, baseDir);
+    if (usesFacts(Mustache.parse(text) as Token[])) return undefined;
+    const seen = { secret: false };
+    const view = reveals({ ...vars, ...a.vars }, seen) as Record<string, unknown>;
+    if (seen.secret || missingVariables(text, view).length) return undefined;
+    return sha256(Buffer.from(Mustache.render(text, view, {}, { escape: String }), 'utf8'));
+  } catch {
+    return undefined;   // the diff reports it
+  }
+}
+
 function hasPartial(tokens: Token[]): boolean {
   return tokens.some((t) => t[0] === '>' || (t[4] !== undefined && hasPartial(t[4])));
 }
@@ -194,7 +217,9 @@ export const templateOp: OpSpec<TemplateArgs> = {
     return problems;
   },
 
-  probe: (a) => contentProbe(a.dest),
+  // With the host's variables known, a template that uses no facts and no secret is rendered
+  // here already: its sha256 goes with the probe, and a file that has it sends no content back.
+  probe: (a, ctx) => contentProbe(a.dest, undefined, ctx?.vars ? wantedSha(a, ctx.baseDir, ctx.vars) : undefined),
   footprint: (a) => [{ path: a.dest }],
 
   diff(a, probed, ctx) {

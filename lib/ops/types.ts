@@ -209,8 +209,12 @@ export interface OpSpec<A> {
   describe(args: A): string;
   /** Problems with the arguments, as sentences that name the value; empty when fine. */
   validate(args: A, ctx: ValidateContext): string[];
-  /** The read-only probe script; undefined when the op needs none. */
-  probe(args: A, ctx: { baseDir: string }): string | undefined;
+  /**
+   * The read-only probe script; undefined when the op needs none. `vars` are the host's
+   * inventory variables when the engine knows them (a template whose wanted content they
+   * settle can send its sha256, so a file that has it sends nothing back).
+   */
+  probe(args: A, ctx: { baseDir: string; vars?: Record<string, unknown> }): string | undefined;
   diff(args: A, probed: Probed, ctx: OpContext): Diff | Promise<Diff>;
   apply(args: A, diff: Diff, ctx: OpContext): Action[];
   /**

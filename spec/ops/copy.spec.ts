@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 import { copyOp, type CopyArgs } from '../../lib/ops/copy.js';
 import { opTable, probedFile, sections, sha } from '../support/op-harness.js';
 
@@ -140,5 +141,13 @@ opTable<CopyArgs>(copyOp, [
   { name: 'rejects a bad dirMode', args: { src: 'code', dest: '/x', dirMode: 'rwx' }, expect: { problems: [`dirMode "rwx" is not a valid mode (use an octal number like 0o755 or a string like '0755')`] } },
   { name: 'rejects a bad mode', args: { src: 'code/app.py', dest: '/x', mode: 0o17777 }, expect: { problems: [/^mode 8191 is not a valid mode/] } },
 ], { baseDir: fixtures });
+
+test('the probe of a small file copy carries its checksum, so an unchanged file sends no content back; a secret copy does not', () => {
+  const probe = (a: CopyArgs) => copyOp.probe(a, { baseDir: fixtures })!;
+  const want = sha(read('code/app.py'));
+  assert.match(probe({ src: 'code/app.py', dest: '/opt/app/app.py' }), `'${want}  -'`);
+  assert.match(probe({ src: 'code/app.py', dest: '/opt/app/' }), `'${want}  -'`);
+  assert.not.match(probe({ src: 'code/app.py', dest: '/opt/app/app.py', secret: true }), want);
+});
 
 test.run();

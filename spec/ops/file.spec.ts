@@ -202,6 +202,26 @@ test('the probe of a file with content sends the file back only when its checksu
   }
 });
 
+test('a file kept as it is (a log made sure to exist) is probed by its stat alone: its content is never read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-file-probe-'));
+  try {
+    const log = join(dir, 'app.log');
+    writeFileSync(log, 'x'.repeat(200_000));
+    const script = fileOp.probe({ path: log, mode: 0o644 }, { baseDir: dir })!;
+    assert.not.match(script, /sha256sum|base64 -w0 </);
+    const out = execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
+    assert.ok(out.length < 100, `the stat line only: ${JSON.stringify(out)}`);
+    const d = await fileOp.diff({ path: log, mode: 0o644 }, { stdout: out, code: 0 }, { host: 'h', check: false, baseDir: dir } as never);
+    assert.equal(d.changes, [], 'an existing file with its mode is no change');
+    assert.equal((await fileOp.diff({ path: log, mode: 0o600 }, { stdout: out, code: 0 }, { host: 'h', check: false, baseDir: dir } as never)).changes.map((c) => c.what), ['mode']);
+    // a small src: its checksum rides along, as for content
+    writeFileSync(join(dir, 'motd'), 'hello\n');
+    assert.match(fileOp.probe({ path: join(dir, 'x'), src: 'motd' }, { baseDir: dir })!, sha256('hello\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('chained commands (one round trip) stop at the first failure, with its exit code, also when a command exits itself', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ss-chain-'));
   const sh = (command: string) => {

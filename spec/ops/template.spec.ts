@@ -2,6 +2,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { parseContentProbe, sha256 } from '../../lib/ops/content.js';
 import { templateOp, templateVariables, type TemplateArgs } from '../../lib/ops/template.js';
 import { secret } from '../../lib/secret.js';
 import { opTable, probedFile } from '../support/op-harness.js';
@@ -106,6 +110,31 @@ test('templateVariables lists values, sections and dotted names in order of use'
 
 test('templateVariables follows changed delimiters', () => {
   assert.equal(templateVariables('{{=<% %>=}}<% port %> {{not}}'), ['port']);
+});
+
+test('with the host\'s variables, a template that uses no facts and no secret sends its checksum: an unchanged file sends no content back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-template-probe-'));
+  try {
+    const dest = join(dir, 'app.conf');
+    writeFileSync(dest, 'port=5000 workers=3\n');
+    const args: TemplateArgs = { src: { inline: 'port={{port}} workers={{workers}}\n' }, dest, vars: { workers: 3 } };
+    const script = templateOp.probe(args, { baseDir: dir, vars: { port: 5000 } })!;
+    assert.match(script, sha256('port=5000 workers=3\n'), 'host variables and vars together');
+    const same = parseContentProbe(execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8' }));
+    assert.is(same.sha256, sha256('port=5000 workers=3\n'));
+    assert.is(same.content, undefined, 'no content back');
+    const other = parseContentProbe(execFileSync('/bin/sh', ['-c', templateOp.probe(args, { baseDir: dir, vars: { port: 6000 } })!], { encoding: 'utf8' }));
+    assert.is(other.content?.toString(), 'port=5000 workers=3\n', 'a file that differs comes back, for --diff');
+    const noSha = (a: TemplateArgs, vars?: Record<string, unknown>) => !/[0-9a-f]{64}/.test(templateOp.probe(a, { baseDir: dir, vars })!);
+    assert.ok(noSha(args), 'without the host variables (a single op run), no checksum');
+    assert.ok(noSha({ ...args, src: { inline: 'host={{facts.hostname}}\n' } }, {}), 'facts are known only once the host answered');
+    assert.ok(noSha({ ...args, src: { inline: '{{#facts}}{{hostname}}{{/facts}}\n' } }, {}));
+    assert.ok(noSha(args, { port: secret('5000') }), 'never the checksum of a secret');
+    assert.ok(noSha({ ...args, secret: true }, { port: 5000 }));
+    assert.ok(noSha({ ...args, src: { inline: '{{missing}}\n' } }, {}), 'a missing variable is the diff\'s to report');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
