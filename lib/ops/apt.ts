@@ -45,6 +45,9 @@ function parsePackage(spec: string): Wanted {
 }
 
 const updates = (a: AptArgs) => a.updateCache === true || a.cacheValidTime !== undefined;
+/** dpkg's `${Status}` of an installed package: any want (`hold` included), either error flag. */
+const INSTALLED_STATUSES = ['unknown', 'install', 'hold', 'deinstall', 'purge'].flatMap((want) => [`${want} ok installed`, `${want} reinstreq installed`]);
+
 const baseName = (name: string) => (name.includes(':') ? name.slice(0, name.indexOf(':')) : name);
 
 interface Installed { status: string; version: string }
@@ -143,9 +146,11 @@ export const aptOp: OpSpec<AptArgs> = {
     }
     if (a.state === 'latest' && names.length > 0) parts.push(section('policy', `LC_ALL=C apt-cache policy -- ${words(names)} 2>/dev/null`));
     else if ((a.state ?? 'present') === 'present' && names.length > 0) {
-      // Candidates only for what is not installed, so an unchanged host pays one awk, no apt-cache.
-      parts.push(`missing=$(printf '%s\\n' "$q" | ` +
-        `awk -v want=${quote(names.map(baseName).join(' '))} 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) m[w[i]] = 1 } $4 == "installed" { delete m[$1] } END { for (k in m) print k }')`,
+      // Candidates only for what is not installed, so an unchanged host pays no apt-cache; told
+      // from the same answer with the shell's own `case` (no process): a line
+      // `<name> <want> <flag> installed <version>` is an installed package.
+      const installed = INSTALLED_STATUSES.map((st) => `*"$nl$w ${st} "*`).join('|');
+      parts.push(`nl='\n'; missing=; for w in ${words(names.map(baseName))}; do case "$nl$q" in ${installed}) ;; *) missing="$missing $w" ;; esac; done`,
       `if [ -n "$missing" ]; then ${section('policy', 'LC_ALL=C apt-cache policy -- $missing 2>/dev/null')}; fi`);
     }
     if (updates(a)) {

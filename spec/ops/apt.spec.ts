@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
+import { splitSections } from '../../lib/ops/common.js';
 import * as assert from 'uvu/assert';
 import { aptOp, mergeApt, type AptArgs } from '../../lib/ops/apt.js';
 import { opTable, sections } from '../support/op-harness.js';
@@ -191,6 +196,22 @@ test('apt: lockTimeout is how long apt-get waits for the dpkg lock; a bad value 
     "DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install -- nginx",
   ]);
   assert.equal(aptOp.validate({ packages: ['nginx'], lockTimeout: -1 }, { host: 'h', baseDir: '.', vars: {} }), ['lockTimeout -1 must be a whole number of seconds from 0 to 86400']);
+});
+
+test('the probe asks apt-cache only about packages dpkg does not list as installed (held ones are installed, config-files ones are not)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-apt-probe-'));
+  try {
+    // dpkg-query and apt-cache stand-ins on PATH: what Debian 12 prints for these states
+    writeFileSync(join(dir, 'dpkg-query'), '#!/bin/sh\nprintf "%s\\n" "nginx install ok installed 1.22.1-9" "vim hold ok installed 2:9.0" "curl deinstall ok config-files 7.88.1" "lib-x install reinstreq installed 1.0"; exit 1\n');
+    writeFileSync(join(dir, 'apt-cache'), '#!/bin/sh\necho "asked: $*"\n');
+    chmodSync(join(dir, 'dpkg-query'), 0o755);
+    chmodSync(join(dir, 'apt-cache'), 0o755);
+    const probe = (packages: string[]) => splitSections(execFileSync('/bin/sh', ['-c', aptOp.probe({ packages }, { baseDir: dir })!], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } }));
+    assert.is(probe(['nginx', 'vim:amd64', 'curl', 'lib-x', 'jq', 'nginx-extras']).policy, 'asked: policy -- curl jq nginx-extras\n');
+    assert.is(probe(['nginx', 'vim']).policy, undefined, 'all installed: no apt-cache');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
