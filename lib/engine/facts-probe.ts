@@ -5,12 +5,15 @@ import type { FactGroup } from '../ops/fact-types.js';
 
 /** The base facts, always gathered: one `key=value` line each. */
 export const BASE_PROBE = [
-  'echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"',
-  '( . /etc/os-release 2>/dev/null; echo "os_id=${ID:-unknown}"; echo "os_version=${VERSION_ID:-}"; echo "os_codename=${VERSION_CODENAME:-}" )',
+  // Read with the shell's own `read` where a file tells it (no process): the kernel's host
+  // name is what `hostname` prints; os-release is read line by line, not sourced.
+  'h=; { read -r h < /proc/sys/kernel/hostname; } 2>/dev/null || h=$(hostname 2>/dev/null || cat /etc/hostname); echo "hostname=$h"',
+  `dq='"'; sq="'"; o_id=; o_ver=; o_code=; while IFS='=' read -r k v || [ -n "$k" ]; do case $v in "$dq"*"$dq"|"$sq"*"$sq") v=\${v#?}; v=\${v%?} ;; esac; case $k in ID) o_id=$v ;; VERSION_ID) o_ver=$v ;; VERSION_CODENAME) o_code=$v ;; esac; done 2>/dev/null < /etc/os-release`,
+  'echo "os_id=${o_id:-unknown}"; echo "os_version=$o_ver"; echo "os_codename=$o_code"',
   'echo "arch=$(uname -m)"',
   'if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=sysvinit; fi',
   // serviceManager: what is there, decided by serviceManagerOf (pure)
-  'echo "pid1=$(cat /proc/1/comm 2>/dev/null)"',
+  'c=; { read -r c < /proc/1/comm; } 2>/dev/null; echo "pid1=$c"',
   'for m in /run/openrc /run/runit /run/s6 /sbin/initctl /etc/init /etc/init.d; do [ -e "$m" ] && echo "has=$m"; done',
   'echo "cpus=$(nproc 2>/dev/null || echo 1)"',
   'echo "user=$(id -un)"',

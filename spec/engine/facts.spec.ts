@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statfsSync, symlinkSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync, symlinkSync, existsSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir, totalmem, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { factsProbe, parseFacts, withFacts } from '../../lib/engine/facts.js';
@@ -126,6 +126,24 @@ test('the probe run on this machine agrees with what Node reads from the kernel:
   const st = statfsSync('/');
   assert.is(root?.sizeMb, Math.floor((st.blocks * st.bsize) / 1024 / 1024), JSON.stringify(root));
   assert.ok(r.stdout.length < 256 * 1024, `${r.stdout.length} bytes`);
+});
+
+test('the base facts agree with the commands they no longer run: hostname, /etc/os-release as sourced, PID 1', async () => {
+  const t = new LocalTransport('localhost');
+  const f = parseFacts((await t.exec(factsProbe())).stdout, {});
+  const sh = (c: string) => spawnSync('/bin/sh', ['-c', c], { encoding: 'utf8' }).stdout.trim();
+  assert.is(f.hostname, sh('hostname'));
+  assert.equal([f.os.id, f.os.versionId, f.os.codename], sh('. /etc/os-release; echo "$ID|$VERSION_ID|$VERSION_CODENAME"').split('|'));
+  const dir = mkdtempSync(join(tmpdir(), 'ss-os-release-'));
+  try {
+    // quoted both ways, and a last line without its newline
+    const file = join(dir, 'os-release');
+    writeFileSync(file, "NAME=\"Some Linux\"\nID='some'\nVERSION_CODENAME=odd\nVERSION_ID=\"4.2\"");
+    const g = parseFacts((await t.exec(factsProbe().replace('< /etc/os-release', `< ${file}`))).stdout, {});
+    assert.equal([g.os.id, g.os.versionId, g.os.codename], ['some', '4.2', 'odd']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('on a host without ip, getent, dpkg-query or rpm the probe falls back to /sys, /proc and /etc: same network, same users', async () => {
