@@ -8,6 +8,7 @@ import { factGroupsNeeded } from './facts-needed.js';
 import { accountsOf, accountsProbe, missingAccounts, parseAccounts } from './accounts.js';
 import { clearPendingScript, parsePending, readPendingScript, recordPendingScript } from './pending.js';
 import { batchScript } from './probe-batch.js';
+import { memoPrelude } from '../ops/probe-memo.js';
 import { Deferred } from './deferred.js';
 import { ChangeTracker } from './footprint.js';
 import { applyGroup, planGroup, type GroupHost } from './host-group.js';
@@ -144,7 +145,7 @@ export class HostRun {
       const s = t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars });
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
-    const { r, results } = await this.sendBatch(probes, false);
+    const { r, results } = await this.sendBatch(probes, false, batchable);
     if (!results.has('facts')) {
       throw new ShipshapeError('could not read the host\'s state', { host: this.plan.name, exitCode: r.code, stderr: r.stderr, fix: this.batchBecome ? 'check that the login user may use sudo without a password, or give become a password' : undefined });
     }
@@ -163,8 +164,9 @@ export class HostRun {
    * probe-batch event (task probes are the numeric keys), not as a command: the script is
    * long and says little.
    */
-  private async sendBatch(probes: { key: string; script: string }[], again: boolean): Promise<{ r: ExecResult; results: Map<string, Probed> }> {
-    const batch = batchScript(probes);
+  private async sendBatch(probes: { key: string; script: string }[], again: boolean, tasks: readonly Task[] = []): Promise<{ r: ExecResult; results: Map<string, Probed> }> {
+    const paths = tasks.map((t) => t.op.probePaths?.(t.args, { baseDir: t.baseDir }) ?? {});
+    const batch = batchScript(probes, undefined, memoPrelude({ stat: paths.flatMap((p) => p.stat ?? []), sum: paths.flatMap((p) => p.sum ?? []) }));
     const t0 = performance.now();
     this.doing = { phase: 'batch' };
     const r = await this.transport!.exec(batch.script, { become: this.batchBecome }).finally(() => { this.doing = { phase: 'host' }; });
@@ -326,7 +328,7 @@ export class HostRun {
     }
     if (window.length < 2) return;
     const read = window.map((w) => w.t);
-    const { results } = await this.sendBatch([...this.changes.probes(read), ...window.map((w) => ({ key: String(w.t.index), script: w.script }))], true);
+    const { results } = await this.sendBatch([...this.changes.probes(read), ...window.map((w) => ({ key: String(w.t.index), script: w.script }))], true, read);
     for (const t of read) this.batched.delete(String(t.index));
     this.changes.read(results, read);
     for (const [k, v] of results) this.batched.set(k, v);

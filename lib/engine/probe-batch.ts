@@ -30,19 +30,20 @@ const BYTE_LENGTH = 'ss_len() { if [ -n "${LC_ALL+x}" ]; then ss_o=$LC_ALL; LC_A
  * is dropped by the shell; a length that does not match (a shell counting characters, output
  * that is not UTF-8) ends the parse there: the probes after it have no result and probe on
  * their own. Probes that would take the script past {@link BATCH_SCRIPT_LIMIT} are left out:
- * `parse` has no result for them.
+ * `parse` has no result for them. A `prelude` runs first, in the batch's own shell.
  *
  * @example
  * const b = batchScript([{ key: '0', script: 'stat -c %a /etc/motd' }]);
  * b.parse((await t.exec(b.script)).stdout).get('0')   // { stdout: '644\n', code: 0 }
  */
-export function batchScript(probes: { key: string; script: string }[], limit = BATCH_SCRIPT_LIMIT): { script: string; parse(stdout: string): Map<string, Probed> } {
+export function batchScript(probes: { key: string; script: string }[], limit = BATCH_SCRIPT_LIMIT, prelude = ''): { script: string; parse(stdout: string): Map<string, Probed> } {
   const nonce = randomBytes(6).toString('hex');
   const begin = (k: string) => `::shipshape:${nonce}:begin:${k}::`;
   const end = (k: string) => `::shipshape:${nonce}:end:${k}::`;
-  const parts: string[] = [BYTE_LENGTH];
+  // The prelude (probe-memo.ts) runs in the batch's own shell, before the probes, which read its variables.
+  const parts: string[] = prelude ? [BYTE_LENGTH, prelude] : [BYTE_LENGTH];
   const included: string[] = [];
-  let size = quotedSize(BYTE_LENGTH) + 1;
+  let size = parts.reduce((n, p) => n + quotedSize(p) + 1, 0);
   for (const { key, script: s } of probes) {
     // Keys are ours (task indexes, 'facts'): never quoted, so they must stay plain.
     if (!/^[A-Za-z0-9_-]+$/.test(key)) throw new Error(`probe key ${JSON.stringify(key)} must be letters, digits, _ or -`);

@@ -1,5 +1,6 @@
 /** Helpers shared by operations: mode parsing, stat probes, owner checks, probe sections. */
 import { quote } from '../transport/quote.js';
+import { memoStat } from './probe-memo.js';
 
 /**
  * Accepts 0o644, 420, '0644' or '644' (symbolic modes like 'u=rw,g=r,o=r' are not supported).
@@ -138,7 +139,7 @@ export function oneOfProblem(label: string, value: unknown, allowed: readonly st
 export function statProbe(path: string): string {
   const p = quote(path);
   return `if [ -L ${p} ]; then printf 'link %s %s\\n' "$(stat -c '%a %U %G' ${p})" "$(readlink -n ${p} | base64 -w0)"; ` +
-    `elif [ -e ${p} ]; then stat -c '%F %a %U %G %u %g' ${p}; else echo absent; fi`;
+    `elif [ -e ${p} ]; then ${memoStat(path)}; else echo absent; fi`;
 }
 
 export interface StatResult {

@@ -5,6 +5,7 @@ import { isSecret, reveal, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { attrActions, attrChanges, type Attrs } from './attrs.js';
 import { parseMode, parseStat, statProbe, type StatResult } from './common.js';
+import { memoSum } from './probe-memo.js';
 import type { Action, Change } from './types.js';
 
 /** Files up to this size come back with the probe, so `--diff` needs no second round trip. */
@@ -23,11 +24,12 @@ export const INLINE_LIMIT = 64 * 1024;
 export function contentProbe(path: string, limit = INLINE_LIMIT, wanted?: string): string {
   const p = quote(path);
   const body = `if [ "$(stat -c %s ${p})" -le ${limit} ]; then base64 -w0 < ${p}; fi`;
+  // The sha256 comes from the batch's prelude when it read this file (see probe-memo.ts).
   if (wanted !== undefined && /^[0-9a-f]{64}$/.test(wanted)) {
-    return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then s=$(sha256sum < ${p}); printf '%s\\n' "$s"; ` +
-      `if [ "$s" != '${wanted}  -' ]; then ${body}; fi; echo; else echo -; fi`;
+    return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then ${memoSum(path)}; printf '%s\\n' "$ss_h"; ` +
+      `if [ "$ss_h" != '${wanted}  -' ]; then ${body}; fi; echo; else echo -; fi`;
   }
-  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then sha256sum < ${p}; ${body}; echo; else echo -; fi`;
+  return `${statProbe(path)}; if [ -f ${p} ] && [ ! -L ${p} ]; then ${memoSum(path)}; printf '%s\\n' "$ss_h"; ${body}; echo; else echo -; fi`;
 }
 
 export interface ContentState {

@@ -78,6 +78,14 @@ export const copyOp: OpSpec<CopyArgs> = {
   // paths a directory copy would write (never the whole remote tree).
   // dest may be a folder that receives the file, or the root of a mirrored tree.
   footprint: (a) => [{ path: a.dest, subtree: true }],
+  // The paths the file probe below reads (a directory copy reads its tree with one stat already).
+  probePaths(a, ctx) {
+    try {
+      if (localKind(resolve(ctx.baseDir, a.src)) === 'directory') return {};
+    } catch { /* validate reported it */ }
+    const paths = a.dest.endsWith('/') ? [a.dest + basename(a.src)] : [`${a.dest}/${basename(a.src)}`, a.dest];
+    return { stat: paths, sum: paths };
+  },
 
   probe(a, ctx?: ProbeContext) {
     const local = resolve(ctx?.baseDir ?? process.cwd(), a.src);

@@ -81,6 +81,7 @@ export const fileOp: OpSpec<FileArgs> = {
     if (stateOf(a) !== 'file' || (a.content === undefined && a.src === undefined)) return `${statProbe(a.path)}; echo -`;
     return contentProbe(a.path, undefined, wantedSha(a, ctx?.baseDir ?? process.cwd()));
   },
+  probePaths: (a) => ({ stat: [a.path], sum: stateOf(a) === 'file' && (a.content !== undefined || a.src !== undefined) ? [a.path] : [] }),
   // A link or a removal changes what every path below it means.
   footprint: (a) => [{ path: a.path, subtree: stateOf(a) === 'link' || stateOf(a) === 'absent' }],
 

@@ -221,6 +221,7 @@ export const templateOp: OpSpec<TemplateArgs> = {
   // here already: its sha256 goes with the probe, and a file that has it sends no content back.
   probe: (a, ctx) => contentProbe(a.dest, undefined, ctx?.vars ? wantedSha(a, ctx.baseDir, ctx.vars) : undefined),
   footprint: (a) => [{ path: a.dest }],
+  probePaths: (a) => ({ stat: [a.dest], sum: [a.dest] }),
 
   diff(a, probed, ctx) {
     const text = readTemplate(a.src, ctx.baseDir);

@@ -2,6 +2,7 @@ import type { CallSite, ShipshapeError } from '../errors.js';
 import type { Secret } from '../secret.js';
 import type { Become } from '../transport/types.js';
 import type { ExtendedFacts, ServiceManager } from './fact-types.js';
+import type { ProbePaths } from './probe-memo.js';
 
 /**
  * What the engine knows about a host at run time; `when` callbacks receive it. The extended
@@ -223,6 +224,11 @@ export interface OpSpec<A> {
    * may be affected by, and may affect, anything on the host.
    */
   footprint?(args: A): Footprint[] | undefined;
+  /**
+   * The paths its probe stats (statProbe) and hashes (contentProbe), exactly as it spells
+   * them: a batch reads them all with one stat and one sha256sum (probe-memo.ts).
+   */
+  probePaths?(args: A, ctx: { baseDir: string }): ProbePaths;
   /**
    * False for an op with a footprint whose changes must still run on their own, not in a
    * grouped apply with the file tasks around it (pip: a long install whose output it reports).
