@@ -124,8 +124,8 @@ test('at -vv no secret shows: not in commands, probe output (nor as base64) or u
       const p = createProject();
       p.host('box', local)
         .file(path, { content: secret(token), mode: 0o600 })
-        // Probes the same file without holding the secret: its content comes back as base64.
-        .file(path, { mode: 0o600, name: 'token mode' })
+        // Reads the same file without holding the secret: its content comes back as base64.
+        .line(path, { line: 'not in the file', state: 'absent', name: 'token mode' })
         .shell(`test -n ${token}`, { name: 'uses token' });
       return p;
     };
