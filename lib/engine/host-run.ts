@@ -13,7 +13,7 @@ import { Deferred } from './deferred.js';
 import { ChangeTracker } from './footprint.js';
 import { applyGroup, planGroup, type GroupHost } from './host-group.js';
 import { notifyList, sameBecome, supersedesList, taskInfo } from './task-info.js';
-import { probeOp, runOp, type OpOutcome } from './run-op.js';
+import { execProbe, runOp, type OpOutcome } from './run-op.js';
 import { withRetries, retryPolicy } from './retry.js';
 import { watchTransport } from './watched-transport.js';
 import { holdsSecret } from '../secret.js';
@@ -142,7 +142,7 @@ export class HostRun {
     this.changes = new ChangeTracker(batchable);
     probes.push(...this.changes.probes());
     for (const t of batchable) {
-      const s = t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars });
+      const s = this.batchProbe(t);
       if (s !== undefined) probes.push({ key: String(t.index), script: s });
     }
     const { r, results } = await this.sendBatch(probes, false, batchable);
@@ -307,6 +307,11 @@ export class HostRun {
   /** The probe script of a task of the host's own list whose batched probe no longer tells its state, else undefined. */
   private staleProbe(t: Task): string | undefined {
     if (t.handler || t.kind === 'flushHandlers' || !sameBecome(t.become, this.batchBecome) || this.changes.batchValid(t)) return undefined;
+    return this.batchProbe(t);
+  }
+
+  /** A task's probe for a batch: with the host's variables, so a template they settle sends its checksum. */
+  private batchProbe(t: Task): string | undefined {
     return t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars });
   }
 
@@ -422,12 +427,14 @@ export class HostRun {
     const useBatch = n === 1 && this.changes.batchValid(t) && !t.handler && sameBecome(t.become, this.batchBecome) && this.batched.has(String(t.index));
     this.doing = { task: taskInfo(t), phase: 'probe' };
     const p0 = performance.now();
-    const probed = useBatch ? this.batched.get(String(t.index))! : await probeOp(t.op, t.args, this.transport!, t.become, t.baseDir);
+    // A probe of its own: the script is made once (a copy's or a template's hashes its content).
+    const script = useBatch ? undefined : t.op.probe(t.args, { baseDir: t.baseDir });
+    const probed = useBatch ? this.batched.get(String(t.index))! : await execProbe(script, this.transport!, t.become);
     const ahead = this.diffs.get(t.id);
     this.diffs.delete(t.id);
     const probeMs = useBatch ? 0 : performance.now() - p0;
     carry.probeMs = (carry.probeMs ?? 0) + probeMs;
-    if (useBatch || t.op.probe(t.args, { baseDir: t.baseDir, vars: this.plan.options.vars }) !== undefined) this.tellProbe(t, probed, useBatch, probeMs);
+    if (useBatch || script !== undefined) this.tellProbe(t, probed, useBatch, probeMs);
     this.doing = { task: taskInfo(t), phase: 'apply' };
     const notify = notifyList(t).filter((x) => !this.handlersDone.has(x));
     let applying = false;

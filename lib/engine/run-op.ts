@@ -39,7 +39,16 @@ export interface OpOutcome {
  * await probeOp(fileOp, { path: '/etc/motd' }, transport, true, process.cwd())   // { stdout: 'file 644 ...', code: 0 }
  */
 export async function probeOp<A>(op: OpSpec<A>, args: A, t: Transport, become: Become | undefined, baseDir: string): Promise<Probed> {
-  const script = op.probe(args, { baseDir });
+  return execProbe(op.probe(args, { baseDir }), t, become);
+}
+
+/**
+ * Runs a probe script made already; no script (an op without a probe) reads as empty.
+ *
+ * @example
+ * await execProbe(fileOp.probe({ path: '/etc/motd' }, { baseDir: '.' }), transport, undefined)
+ */
+export async function execProbe(script: string | undefined, t: Transport, become: Become | undefined): Promise<Probed> {
   if (script === undefined) return { stdout: '', code: 0 };
   const r = await t.exec(script, { become });
   return { stdout: r.stdout, code: r.code };

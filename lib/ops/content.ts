@@ -1,5 +1,6 @@
 /** Probing and diffing a remote file's content: shared by file, copy, template and line. */
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { ShipshapeError } from '../errors.js';
 import { isSecret, reveal, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
@@ -65,6 +66,22 @@ const EMPTY_SHA = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
  */
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * The sha256 of a local regular file up to {@link INLINE_LIMIT} bytes, cheap enough to send
+ * with a probe as the wanted checksum; undefined for anything else or what cannot be read.
+ *
+ * @example
+ * smallFileSha('/srv/deploy/files/app.py')   // '5b0c…' (64 hex digits)
+ */
+export function smallFileSha(local: string): string | undefined {
+  try {
+    const st = statSync(local);
+    return st.isFile() && st.size <= INLINE_LIMIT ? sha256(readFileSync(local)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

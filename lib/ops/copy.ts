@@ -5,9 +5,9 @@ import { registerSecretContent } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrActions, attrChanges, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, modeProblem, modeString, parseMode, parseStat, section, splitSections, statProbe, trimSlashes, words, type StatResult } from './common.js';
-import { contentChange, contentProbe, fileActions, fileChanges, INLINE_LIMIT, parseContentProbe, sha256, type PutData } from './content.js';
+import { contentChange, contentProbe, fileActions, fileChanges, parseContentProbe, smallFileSha, type PutData } from './content.js';
 import { defaultFileMode, localKind, localTree, type LocalEntry } from './local-tree.js';
-import type { Action, Change, Diff, OpContext, OpSpec } from './types.js';
+import type { Action, Change, Diff, OpContext, OpSpec, ProbeContext } from './types.js';
 
 export interface CopyArgs extends Attrs {
   /**
@@ -27,11 +27,6 @@ export interface CopyArgs extends Attrs {
   secret?: boolean;
 }
 
-/** What the probe needs beyond the args: where relative local paths resolve. */
-export interface ProbeContext {
-  baseDir: string;
-  vars?: Record<string, unknown>;
-}
 
 interface DirPlan {
   mkdirs: string[];
@@ -83,7 +78,7 @@ export const copyOp: OpSpec<CopyArgs> = {
     try {
       if (localKind(resolve(ctx.baseDir, a.src)) === 'directory') return {};
     } catch { /* validate reported it */ }
-    const paths = a.dest.endsWith('/') ? [a.dest + basename(a.src)] : [`${a.dest}/${basename(a.src)}`, a.dest];
+    const paths = a.dest.endsWith('/') ? [intoPath(a)] : [intoPath(a), a.dest];
     return { stat: paths, sum: paths };
   },
 
@@ -92,11 +87,12 @@ export const copyOp: OpSpec<CopyArgs> = {
     try {
       if (localKind(local) === 'directory') return dirProbe(a.dest, localTree(local));
     } catch { /* validate reported it; the file probe is harmless */ }
-    // A small file's sha256 goes with the probe: a copy that has it sends no content back.
-    const wanted = wantedSha(a, local);
-    if (a.dest.endsWith('/')) return section('copy-file', `echo into; ${contentProbe(a.dest + basename(a.src), undefined, wanted)}`);
+    // A small file's sha256 goes with the probe (never a secret's: the script shows in `ps`):
+    // a copy that has it sends no content back.
+    const wanted = a.secret ? undefined : smallFileSha(local);
+    if (a.dest.endsWith('/')) return section('copy-file', `echo into; ${contentProbe(intoPath(a), undefined, wanted)}`);
     const d = quote(a.dest);
-    return section('copy-file', `if [ -d ${d} ]; then echo into; ${contentProbe(`${a.dest}/${basename(a.src)}`, undefined, wanted)}; ` +
+    return section('copy-file', `if [ -d ${d} ]; then echo into; ${contentProbe(intoPath(a), undefined, wanted)}; ` +
       `else echo at; ${contentProbe(a.dest, undefined, wanted)}; fi`);
   },
 
@@ -114,7 +110,7 @@ export const copyOp: OpSpec<CopyArgs> = {
     if (kind !== 'file') throw new ShipshapeError(`src ${a.src} is not a local file or directory (looked in ${local})`, { host: ctx.host });
     if (s['copy-file'] === undefined) throw mismatch();
     const [where = 'at', ...rest] = s['copy-file'].split('\n');
-    const path = where === 'into' ? `${a.dest.replace(/\/$/, '')}/${basename(a.src)}` : a.dest;
+    const path = where === 'into' ? intoPath(a) : a.dest;
     const state = parseContentProbe(rest.join('\n'));
     const content = readFileSync(local);
     if (a.secret) registerSecretContent(content);
@@ -130,16 +126,8 @@ export const copyOp: OpSpec<CopyArgs> = {
   },
 };
 
-/** The sha256 of a local file up to INLINE_LIMIT bytes that is not secret (the probe shows in `ps`); else undefined. */
-function wantedSha(a: CopyArgs, local: string): string | undefined {
-  if (a.secret) return undefined;
-  try {
-    const st = statSync(local);
-    return st.isFile() && st.size <= INLINE_LIMIT ? sha256(readFileSync(local)) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Where a file copy lands when dest is a folder (or ends with `/`): the probe, its paths and the diff spell it alike. */
+const intoPath = (a: CopyArgs) => `${a.dest.replace(/\/$/, '')}/${basename(a.src)}`;
 
 /** Probe of a directory copy: the root's stat, then stat and sha256 of every path src holds. */
 function dirProbe(dest: string, tree: LocalEntry[]): string {

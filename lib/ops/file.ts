@@ -1,11 +1,11 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ShipshapeError } from '../errors.js';
 import { isSecret, registerSecretContent, type Secret } from '../secret.js';
 import { quote } from '../transport/quote.js';
 import { ATTR_KEYS, attrChanges, attrCommands, chained, validateAttrs, type Attrs } from './attrs.js';
 import { absolutePathProblem, oneOfProblem, statProbe } from './common.js';
-import { contentProbe, fileActions, fileChanges, INLINE_LIMIT, parseContentProbe, sha256, toBuffer, type PutData } from './content.js';
+import { contentProbe, fileActions, fileChanges, parseContentProbe, sha256, smallFileSha, toBuffer, type PutData } from './content.js';
 import type { Action, Change, OpSpec } from './types.js';
 
 export interface FileArgs extends Attrs {
@@ -34,15 +34,11 @@ export interface FileArgs extends Attrs {
 /** The sha256 the file should have, when it may show in `ps` (not secret) and is cheap to know. */
 function wantedSha(a: FileArgs, baseDir: string): string | undefined {
   if (a.secret || isSecret(a.content)) return undefined;
-  if (a.content !== undefined) return sha256(toBuffer(a.content));
-  try {
-    const local = resolve(baseDir, a.src!);
-    const st = statSync(local);
-    return st.isFile() && st.size <= INLINE_LIMIT ? sha256(readFileSync(local)) : undefined;
-  } catch {
-    return undefined;   // validate reported it
-  }
+  return a.content !== undefined ? sha256(toBuffer(a.content)) : smallFileSha(resolve(baseDir, a.src!));
 }
+
+/** A file with content (or src): the only state whose probe needs the current content. */
+const readsContent = (a: FileArgs) => stateOf(a) === 'file' && (a.content !== undefined || a.src !== undefined);
 
 function stateOf(a: FileArgs): NonNullable<FileArgs['state']> {
   return a.state ?? (a.target !== undefined ? 'link' : 'file');
@@ -78,10 +74,10 @@ export const fileOp: OpSpec<FileArgs> = {
   // large file is never read. The wanted checksum rides along for content that is not secret
   // (and a small src), so an unchanged file sends none back.
   probe(a, ctx) {
-    if (stateOf(a) !== 'file' || (a.content === undefined && a.src === undefined)) return `${statProbe(a.path)}; echo -`;
+    if (!readsContent(a)) return `${statProbe(a.path)}; echo -`;
     return contentProbe(a.path, undefined, wantedSha(a, ctx?.baseDir ?? process.cwd()));
   },
-  probePaths: (a) => ({ stat: [a.path], sum: stateOf(a) === 'file' && (a.content !== undefined || a.src !== undefined) ? [a.path] : [] }),
+  probePaths: (a) => ({ stat: [a.path], sum: readsContent(a) ? [a.path] : [] }),
   // A link or a removal changes what every path below it means.
   footprint: (a) => [{ path: a.path, subtree: stateOf(a) === 'link' || stateOf(a) === 'absent' }],
 

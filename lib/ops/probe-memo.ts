@@ -17,6 +17,9 @@ export interface ProbePaths {
 // row (the sha256sum line's separator).
 const listable = (p: string) => p !== '' && !/[\n\\|]|\s\s/.test(p);
 
+/** statProbe's line for an existing path that is not a link: stat's `%F` type, mode, owner, group, uid, gid. */
+const STAT_FORMAT = '%F %a %U %G %u %g';
+
 /** Bytes of paths one list may hold: the rest probe with their own commands, and the batch stays small. */
 const LIST_BYTES = 16 * 1024;
 
@@ -40,7 +43,7 @@ export function memoPrelude(paths: ProbePaths): string {
   if (!stat.length && !sum.length) return '';
   return [
     "ss_memo=1; ss_nl='\n'; ss_st=; ss_sums=",
-    ...(stat.length ? [`ss_st=$(stat -c '%F %a %U %G %u %g|%n' -- ${stat.map(quote).join(' ')} 2>/dev/null)`] : []),
+    ...(stat.length ? [`ss_st=$(stat -c '${STAT_FORMAT}|%n' -- ${stat.map(quote).join(' ')} 2>/dev/null)`] : []),
     ...(sum.length ? [`set --; for ss_f in ${sum.map(quote).join(' ')}; do if [ -f "$ss_f" ] && [ ! -L "$ss_f" ]; then set -- "$@" "$ss_f"; fi; done; if [ $# -gt 0 ]; then ss_sums=$(sha256sum -- "$@" 2>/dev/null); fi; set --`] : []),
     // ss_find DATA SUFFIX: ss_r is the part before SUFFIX of the first line of DATA ending in it.
     'ss_find() { ss_rest=$1; while [ -n "$ss_rest" ]; do ss_l=${ss_rest%%"$ss_nl"*}; case $ss_rest in *"$ss_nl"*) ss_rest=${ss_rest#*"$ss_nl"} ;; *) ss_rest= ;; esac; case $ss_l in *"$2") ss_r=${ss_l%"$2"}; return 0 ;; esac; done; return 1; }',
@@ -55,7 +58,7 @@ export function memoPrelude(paths: ProbePaths): string {
  */
 export function memoStat(path: string): string {
   const p = quote(path);
-  return `{ [ -n "\${ss_memo-}" ] && ss_stat ${p}; } || stat -c '%F %a %U %G %u %g' ${p}`;
+  return `{ [ -n "\${ss_memo-}" ] && ss_stat ${p}; } || stat -c '${STAT_FORMAT}' ${p}`;
 }
 
 /**

@@ -215,7 +215,7 @@ export interface OpSpec<A> {
    * inventory variables when the engine knows them (a template whose wanted content they
    * settle can send its sha256, so a file that has it sends nothing back).
    */
-  probe(args: A, ctx: { baseDir: string; vars?: Record<string, unknown> }): string | undefined;
+  probe(args: A, ctx: ProbeContext): string | undefined;
   diff(args: A, probed: Probed, ctx: OpContext): Diff | Promise<Diff>;
   apply(args: A, diff: Diff, ctx: OpContext): Action[];
   /**
@@ -234,6 +234,14 @@ export interface OpSpec<A> {
    * grouped apply with the file tasks around it (pip: a long install whose output it reports).
    */
   groupable?: false;
+}
+
+/** What a probe needs beyond the args. */
+export interface ProbeContext {
+  /** Where relative local paths resolve. */
+  baseDir: string;
+  /** The host's inventory variables, when the engine knows them. */
+  vars?: Record<string, unknown>;
 }
 
 /** A task as the plan holds it: an op, its arguments and where it was declared. */
